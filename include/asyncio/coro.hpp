@@ -1,0 +1,166 @@
+// asyncio/coro.hpp — coroutines: `async def f() -> T` is `Coro<T> f()`.
+//
+// Mirrors what Python's coroutine objects do under asyncio (PEP 492).
+//
+// A Coro<T> is lazy (calling the function runs nothing), move-only, and
+// awaitable once: `co_await coro` runs it inline in the awaiting task, no new
+// task. Awaiting it again throws RuntimeError("cannot reuse already awaited
+// coroutine"). Control passes between frames through the task's trampoline
+// (see detail/core.hpp), so a million synchronous awaits in a loop or a
+// hundred thousand nested ones never grow the stack, in any build mode.
+//
+// Note: our Task is asyncio's *scheduled* Task; Coro is the lazy coroutine
+// (what cppcoro calls `task`).
+//
+// Differences from Python:
+//   * A Coro can only be awaited from another Coro (or wrapped in a Task).
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "asyncio/detail/core.hpp"
+
+namespace asyncio {
+
+template <class T = void>
+class Coro;
+
+namespace detail {
+
+template <class T>
+struct Promise : PromiseBase {
+    static_assert(alignof(T) <= alignof(std::max_align_t),
+                  "over-aligned coroutine results are not supported");
+    Coro<T> get_return_object() noexcept;
+    template <class U = T>
+        requires std::is_constructible_v<T, U&&>
+    void return_value(U&& v) {
+        value_.emplace(std::forward<U>(v));
+    }
+    std::optional<T> value_;
+};
+
+template <>
+struct Promise<void> : PromiseBase {
+    Coro<void> get_return_object() noexcept;
+    void return_void() noexcept {}
+};
+
+template <class T>
+struct CoroAwaiter {
+    std::coroutine_handle<Promise<T>> h;
+
+    bool await_ready() const {
+        PromiseBase& p = h.promise();
+        if (p.awaited_) throw RuntimeError("cannot reuse already awaited coroutine");
+        p.awaited_ = true;
+        return false;
+    }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> parent) const noexcept {
+        PromiseBase& p = h.promise();
+        p.continuation_ = parent;
+        p.task_ = task_of(parent);
+        p.task_->transfer(h);
+    }
+    T await_resume() const {
+        Promise<T>& p = h.promise();
+        if (p.exc_) [[unlikely]]
+            std::rethrow_exception(p.exc_);
+        if constexpr (!std::is_void_v<T>) return std::move(*p.value_);
+    }
+};
+
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] Coro {
+public:
+    using promise_type = detail::Promise<T>;
+    using value_type = T;
+    using handle_type = std::coroutine_handle<promise_type>;
+
+    Coro() = default;
+    Coro(Coro&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+    Coro& operator=(Coro&& o) noexcept {
+        if (this != &o) {
+            reset();
+            h_ = std::exchange(o.h_, {});
+        }
+        return *this;
+    }
+    ~Coro() { reset(); }
+
+    explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+    /// True once the coroutine has been awaited or handed to a task.
+    bool awaited() const noexcept { return h_ && h_.promise().awaited_; }
+
+    /// Suspends: the caller, while the coroutine runs in the same task.
+    /// Throws: what the coroutine throws; RuntimeError("cannot reuse already
+    /// awaited coroutine") on a second await.
+    detail::CoroAwaiter<T> operator co_await() const& noexcept { return {h_}; }
+    detail::CoroAwaiter<T> operator co_await() const&& noexcept { return {h_}; }
+
+    /// Gives up ownership of the frame (used by create_task).
+    handle_type release() noexcept { return std::exchange(h_, {}); }
+
+private:
+    friend struct detail::Promise<T>;
+    explicit Coro(handle_type h) noexcept : h_(h) {}
+    void reset() noexcept {
+        if (h_) std::exchange(h_, {}).destroy();
+    }
+    handle_type h_;
+};
+
+namespace detail {
+template <class T>
+Coro<T> Promise<T>::get_return_object() noexcept {
+    return Coro<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
+}
+inline Coro<void> Promise<void>::get_return_object() noexcept {
+    return Coro<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
+}
+
+template <class T>
+struct is_coro : std::false_type {};
+template <class T>
+struct is_coro<Coro<T>> : std::true_type {};
+}  // namespace detail
+
+/// True for Coro<T> (Python's asyncio.iscoroutine).
+template <class X>
+inline constexpr bool is_coroutine_v = detail::is_coro<std::remove_cvref_t<X>>::value;
+
+template <class X>
+constexpr bool iscoroutine(const X&) noexcept {
+    return is_coroutine_v<X>;
+}
+
+/// Calls f(args...) inside a coroutine frame that owns copies of f and args,
+/// so a capturing lambda coroutine handed to create_task cannot dangle:
+/// `create_task(co_invoke([x] -> Coro<int> { co_return x; }))`.
+/// Prefer passing arguments (co_invoke(f, x)) over value captures: g++ 12
+/// destroys a value-capturing lambda temporary twice when it shares a
+/// full-expression with co_await (see docs/python_mapping.md).
+template <class F, class... Args>
+    requires std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&...> &&
+             is_coroutine_v<std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...>>
+auto co_invoke(F&& f, Args&&... args)
+    -> std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...> {
+    using R = typename std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...>::value_type;
+    // The parameters below are copies owned by this frame.
+    return [](std::decay_t<F> fn, std::decay_t<Args>... as) -> Coro<R> {
+        if constexpr (std::is_void_v<R>)
+            co_await std::invoke(fn, as...);
+        else
+            co_return co_await std::invoke(fn, as...);
+    }(std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+}  // namespace asyncio

@@ -1,0 +1,370 @@
+// asyncio/detail/core.hpp — the untyped machinery under Future<T>, Coro<T>
+// and Task<T>: FutureBase, TaskBase, PromiseBase and the awaiters that
+// suspend a task. Not API; may change at any time.
+//
+// Mirrors Lib/asyncio/futures.py (Future) and tasks.py (Task.__step,
+// __wakeup, cancel, uncancel), laid out so the two can be read side by side.
+//
+// Memory: a task is its coroutine frame plus one TaskBase (96 bytes), both
+// from the per-thread frame cache. The TaskBase keeps the root frame alive
+// after it finished, because the result lives in the root promise.
+//
+// Stepping (bounded stack in every build mode): TaskBase::step() is a
+// trampoline. Awaiting a Coro stores the child in `resume_` and suspends the
+// parent; the child's final_suspend stores the parent back; the loop in
+// step() resumes whatever `resume_` holds until an awaiter sets `waiting_`
+// (the task waits for a future or yields) or the root finishes. Nothing is
+// ever resumed from inside await_suspend (clang 14 miscompiles that).
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <typeinfo>
+#include <utility>
+
+#include "asyncio/loop.hpp"
+
+namespace asyncio {
+
+enum class CallbackId : std::uint64_t {};
+
+struct CallbackOptions {};
+
+namespace detail {
+
+/// What result() returns: `const T&`, or void.
+template <class T>
+struct result_ref {
+    using type = const T&;
+};
+template <>
+struct result_ref<void> {
+    using type = void;
+};
+template <class T>
+using result_ref_t = typename result_ref<T>::type;
+
+enum FState : std::uint8_t { kPending = 0, kFinished = 1, kCancelled = 2 };
+enum FKind : std::uint8_t { kHeapFuture = 0, kEmbeddedFuture = 1, kTask = 2 };
+
+class TaskBase;
+struct PromiseBase;
+
+void release_anchor(LoopAnchor* a) noexcept;
+[[noreturn]] void throw_invalid_state(const char* msg);
+std::exception_ptr make_cancelled_error(const std::optional<std::string>& msg);
+
+/// Python's Future, untyped. Refcounted by handles; the value lives in the
+/// typed subclass (FutureState<T>) or, for a task, in its root promise.
+///
+/// State transitions: pending -> finished | cancelled, once.
+class FutureBase {
+public:
+    FutureBase(EventLoop& loop, FKind kind) noexcept
+        : anchor_(LoopAccess::anchor(loop)), kind_(kind) {
+        ++anchor_->refs;
+    }
+    FutureBase(const FutureBase&) = delete;
+    FutureBase& operator=(const FutureBase&) = delete;
+
+    void add_ref() noexcept { ++refs_; }
+    void release() noexcept {
+        if (--refs_ == 0) last_ref_gone();
+    }
+
+    bool done() const noexcept { return state_ != kPending; }
+    bool cancelled() const noexcept { return state_ == kCancelled; }
+    bool is_task() const noexcept { return kind_ == kTask; }
+    /// The loop, or nullptr once it has been destroyed.
+    EventLoop* loop() const noexcept { return anchor_->loop; }
+    EventLoop& get_loop() const;
+    LoopAnchor* anchor() const noexcept { return anchor_; }
+
+    /// Future.cancel / Task.cancel, by kind.
+    bool cancel(const std::optional<std::string>& msg);
+    /// For result(): throws InvalidStateError("Result is not set."), the
+    /// cancellation, or the stored exception; marks the exception retrieved.
+    void check_result() {
+        if (state_ == kFinished && !log_traceback_ && !has_exception()) [[likely]]
+            return;
+        check_result_slow();
+    }
+    std::exception_ptr exception();
+    void set_exception(std::exception_ptr e);
+    /// Marks a typed value as set (the caller stored it) and schedules callbacks.
+    void finish_with_value();
+
+    /// The intrusive callback list (CPython's _callbacks): task wake-ups and
+    /// done callbacks, fired in registration order through the ready queue.
+    void add_callback(ReadyNode* n) noexcept {
+        if (!cb_tail_) {
+            n->next_ready = n;
+        } else {
+            n->next_ready = cb_tail_->next_ready;
+            cb_tail_->next_ready = n;
+        }
+        cb_tail_ = n;
+    }
+    bool remove_callback(ReadyNode* n) noexcept;
+    CallbackId add_done_callback_node(struct DoneCallbackNode* n);
+    std::size_t remove_done_callback(CallbackId id) noexcept;
+
+    std::exception_ptr& exc_slot() noexcept;
+    bool has_exception() noexcept { return static_cast<bool>(exc_slot()); }
+
+protected:
+    friend struct LoopAccess;
+    ~FutureBase();
+    void schedule_callbacks();
+    bool cancel_future(const std::optional<std::string>& msg);
+    void check_result_slow();
+    void last_ref_gone() noexcept;
+    void destroy_self() noexcept;
+
+    LoopAnchor* anchor_;
+    ReadyNode* cb_tail_ = nullptr;  // circular list; tail->next_ready is the head
+    std::uint32_t refs_ = 1;
+    // Task-only fields are packed here so that a TaskBase stays small.
+    std::uint32_t num_cancels_requested_ = 0;
+    std::uint64_t id_ : 48 = 0;
+    std::uint64_t state_ : 2 = kPending;
+    std::uint64_t kind_ : 2 = kHeapFuture;
+    std::uint64_t log_traceback_ : 1 = 0;  // an exception nobody has retrieved
+    std::uint64_t must_cancel_ : 1 = 0;    // Task: cancel at the next step
+    std::uint64_t deliver_cancel_ : 1 = 0; // Task: throw CancelledError at resumption
+    std::uint64_t pending_exc_ : 1 = 0;    // Task: throw extras_->pending_exc at resumption
+    std::uint64_t started_ : 1 = 0;        // Task: the root ran past initial_suspend
+    std::uint64_t waiting_ : 1 = 0;        // Task: suspended on a future or a yield
+    std::uint64_t propagate_ : 1 = 0;      // Task: ended with KeyboardInterrupt/SystemExit
+    std::uint64_t registered_ : 1 = 0;     // Task: in the loop's list of pending tasks
+    std::uint64_t reported_ : 1 = 0;       // already reported to the exception handler
+};
+
+/// A future that is not a task: exception slot plus a typed deleter.
+class FutureStateBase : public FutureBase {
+public:
+    using FutureBase::FutureBase;
+    std::exception_ptr exc_;
+    void (*deleter_)(FutureStateBase*) noexcept = nullptr;
+
+protected:
+    ~FutureStateBase() = default;
+};
+
+/// A user done callback in a future's callback list. Holds a reference to
+/// the future from the moment it is scheduled until it has run.
+struct DoneCallbackNode : ReadyNode {
+    FutureBase* fut = nullptr;
+    CallbackId id{};
+    virtual void invoke(FutureBase* f) = 0;
+    virtual ~DoneCallbackNode() = default;
+    static void run_node(ReadyNode* n, Run mode);
+};
+
+struct TaskExtras {
+    std::optional<std::string> name;
+    std::optional<std::string> cancel_message;
+    std::exception_ptr pending_exc;  // e.g. "Task cannot await on itself"
+};
+
+/// Python's Task, untyped. Lives beside the root coroutine frame.
+///
+/// Flags (in FutureBase): must_cancel_ is set by cancel() when there is no
+/// future to cancel and cleared at the next step (or by uncancel() reaching
+/// zero, 3.13); that step turns it into deliver_cancel_, which the awaiter
+/// the task resumes in throws as CancelledError. waiting_ is set by an
+/// awaiter that parks the task and cleared when the task steps.
+class TaskBase : public FutureBase, public ReadyNode, public FrameAllocated {
+public:
+    TaskBase(EventLoop& loop, std::coroutine_handle<> root) noexcept
+        : FutureBase(loop, kTask), root_(root), resume_(root) {
+        run = &TaskBase::run_node;
+    }
+    using FrameAllocated::operator new;
+    using FrameAllocated::operator delete;
+
+    static void run_node(ReadyNode* n, Run mode);
+    void step();
+
+    bool cancel(const std::optional<std::string>& msg);
+    int cancelling() const noexcept { return static_cast<int>(num_cancels_requested_); }
+    int uncancel() noexcept {
+        if (num_cancels_requested_ > 0) {
+            if (--num_cancels_requested_ == 0) must_cancel_ = 0;  // 3.13
+        }
+        return static_cast<int>(num_cancels_requested_);
+    }
+    std::string get_name() const;
+    void set_name(std::string name);
+    std::uint64_t id() const noexcept { return id_; }
+    void set_id(std::uint64_t id) noexcept { id_ = id; }
+    std::string repr() const;
+
+    PromiseBase& root_promise() const noexcept;
+    std::coroutine_handle<> root() const noexcept { return root_; }
+
+    /// Parks the task until `fut` completes (CPython: yield fut from __step).
+    void wait_on(FutureBase* fut, std::coroutine_handle<> h) noexcept {
+        resume_ = h;
+        waiting_ = 1;
+        fut_waiter_ = fut;
+        fut->add_callback(this);
+    }
+    /// Parks the task for one iteration (CPython: bare yield, sleep(0)).
+    void yield(std::coroutine_handle<> h) noexcept {
+        resume_ = h;
+        waiting_ = 1;
+        LoopAccess::ready(*anchor_->loop).push(this);
+    }
+    /// Continues with `h` in the same step (awaiting or returning from a Coro).
+    void transfer(std::coroutine_handle<> h) noexcept { resume_ = h; }
+    /// Parks the task and delivers `e` at the next step (CPython's
+    /// call_soon(__step, new_exc) for bad awaits).
+    void fail_next_step(std::exception_ptr e, std::coroutine_handle<> h);
+    /// Called where a parked task resumes: throws what the step delivers.
+    void check_resume() {
+        if (deliver_cancel_ | pending_exc_) [[unlikely]]
+            throw_pending();
+    }
+    void on_root_finished() noexcept;
+
+    TaskBase* reg_prev_ = nullptr;
+    TaskBase* reg_next_ = nullptr;
+
+private:
+    friend class FutureBase;
+    ~TaskBase();
+    [[noreturn]] void throw_pending();
+    void finish_step();
+    void finish_cancelled_before_start();
+    TaskExtras& extras();
+
+    std::coroutine_handle<> root_;
+    std::coroutine_handle<> resume_;    // where the next resume continues
+    FutureBase* fut_waiter_ = nullptr;  // CPython's _fut_waiter
+    std::unique_ptr<TaskExtras> extras_;
+};
+
+/// The task running in this thread's running loop (nullptr if none).
+inline TaskBase* running_task() noexcept {
+    EventLoop* l = running_loop();
+    return l ? LoopAccess::current_task(*l) : nullptr;
+}
+
+/// Promise state shared by every Coro<T>. `task_` is the task that drives the
+/// frame; `continuation_` the frame awaiting it (null for a task's root).
+struct PromiseBase : FrameAllocated {
+    std::coroutine_handle<> continuation_;
+    TaskBase* task_ = nullptr;
+    std::exception_ptr exc_;
+    bool awaited_ = false;  // awaited or wrapped in a task once already
+
+    std::suspend_always initial_suspend() const noexcept { return {}; }
+
+    struct FinalAwaiter {
+        bool await_ready() const noexcept { return false; }
+        template <class P>
+        void await_suspend(std::coroutine_handle<P> h) const noexcept {
+            PromiseBase& p = h.promise();
+            if (p.continuation_)
+                p.task_->transfer(p.continuation_);
+            else
+                p.task_->on_root_finished();
+        }
+        void await_resume() const noexcept {}
+    };
+    FinalAwaiter final_suspend() const noexcept { return {}; }
+    void unhandled_exception() noexcept { exc_ = std::current_exception(); }
+};
+
+inline PromiseBase& TaskBase::root_promise() const noexcept {
+    // Every Coro promise derives first from PromiseBase and is at most
+    // max_align_t aligned (checked in Promise<T>), so the promise sits at the
+    // same frame offset for every T.
+    return std::coroutine_handle<PromiseBase>::from_address(root_.address()).promise();
+}
+
+template <class P>
+TaskBase* task_of(std::coroutine_handle<P> h) noexcept {
+    static_assert(std::is_base_of_v<PromiseBase, P>,
+                  "asyncio awaitables can only be awaited inside asyncio::Coro coroutines");
+    return h.promise().task_;
+}
+
+/// Awaiter for a Future<T> or Task<T> (CPython: Future.__await__ + Task.__wakeup).
+/// Suspends: unless the future is done; resumed by the future's completion
+/// through the ready queue. Cancellation: cancelling the task cancels the
+/// future (see TaskBase::cancel).
+template <class Get>
+struct FutureAwaiter {
+    FutureBase* fut;
+    TaskBase* task = nullptr;
+
+    bool await_ready() const noexcept { return fut->done(); }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+        task = task_of(h);
+        if (fut == static_cast<FutureBase*>(task) || fut->anchor() != task->anchor()) [[unlikely]]
+            return bad_await(h);
+        task->wait_on(fut, h);
+    }
+    decltype(auto) await_resume() {
+        if (task) task->check_resume();
+        return Get::get(fut);
+    }
+
+private:
+    void bad_await(std::coroutine_handle<> h);
+};
+
+/// Awaiter that gives up the loop for exactly one iteration (sleep(0)).
+struct YieldAwaiter {
+    TaskBase* task = nullptr;
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) noexcept {
+        task = task_of(h);
+        task->yield(h);
+    }
+    void await_resume() { task->check_resume(); }
+};
+
+std::exception_ptr make_bad_await_error(FutureBase* fut, TaskBase* task);
+
+template <class Get>
+void FutureAwaiter<Get>::bad_await(std::coroutine_handle<> h) {
+    task->fail_next_step(make_bad_await_error(fut, task), h);
+}
+
+}  // namespace detail
+}  // namespace asyncio
+
+namespace asyncio::detail {
+
+// The loop's list of pending tasks (CPython's _scheduled_tasks), newest first.
+inline void LoopAccess::register_task(EventLoop& l, TaskBase* t) noexcept {
+    t->reg_prev_ = nullptr;
+    t->reg_next_ = l.tasks_;
+    if (l.tasks_) l.tasks_->reg_prev_ = t;
+    l.tasks_ = t;
+    ++l.task_count_;
+    t->registered_ = 1;
+}
+
+inline void LoopAccess::unregister_task(EventLoop& l, TaskBase* t) noexcept {
+    if (!t->registered_) return;
+    t->registered_ = 0;
+    if (t->reg_prev_)
+        t->reg_prev_->reg_next_ = t->reg_next_;
+    else
+        l.tasks_ = t->reg_next_;
+    if (t->reg_next_) t->reg_next_->reg_prev_ = t->reg_prev_;
+    t->reg_prev_ = t->reg_next_ = nullptr;
+    --l.task_count_;
+}
+
+}  // namespace asyncio::detail

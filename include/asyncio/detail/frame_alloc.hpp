@@ -1,0 +1,95 @@
+// asyncio/detail/frame_alloc.hpp — per-thread size-class free lists for
+// coroutine frames, task states and futures.
+//
+// A million short tasks must not hit malloc a million times: freed blocks are
+// kept on a per-thread free list of their size class (16-byte classes up to
+// 1 KiB) and handed out again. Each class caches at most kMaxCachedBytes; past
+// that, blocks go back to malloc, so a burst does not pin memory forever.
+// A block freed on another thread joins that thread's list (malloc'd memory
+// may move between threads).
+//
+// Under AddressSanitizer the cache is bypassed so use-after-free is caught.
+#pragma once
+
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ASYNCIO_DETAIL_NO_FRAME_CACHE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASYNCIO_DETAIL_NO_FRAME_CACHE 1
+#endif
+#endif
+
+namespace asyncio::detail {
+
+inline constexpr std::size_t kFrameGranule = 16;
+inline constexpr std::size_t kFrameClasses = 64;  // up to 1 KiB
+inline constexpr std::size_t kMaxCachedBytes = std::size_t{8} << 20;
+
+struct FreeBlock {
+    FreeBlock* next;
+};
+
+// Trivially destructible, so that access from the hot path needs no TLS guard.
+struct FrameCache {
+    FreeBlock* heads[kFrameClasses];
+    std::size_t cached_bytes[kFrameClasses];
+    bool registered;  // the thread-exit releaser is armed
+};
+
+FrameCache& frame_cache() noexcept;
+void frame_cache_register_thread() noexcept;  // frees the lists at thread exit
+
+inline void* frame_alloc(std::size_t n) {
+#ifndef ASYNCIO_DETAIL_NO_FRAME_CACHE
+    const std::size_t cls = (n + kFrameGranule - 1) / kFrameGranule;
+    if (cls < kFrameClasses) {
+        FrameCache& c = frame_cache();
+        if (FreeBlock* b = c.heads[cls]) {
+            c.heads[cls] = b->next;
+            c.cached_bytes[cls] -= cls * kFrameGranule;
+            return b;
+        }
+        void* p = std::malloc(cls * kFrameGranule);
+        if (!p) throw std::bad_alloc();
+        return p;
+    }
+#endif
+    return ::operator new(n);
+}
+
+inline void frame_free(void* p, std::size_t n) noexcept {
+#ifndef ASYNCIO_DETAIL_NO_FRAME_CACHE
+    const std::size_t cls = (n + kFrameGranule - 1) / kFrameGranule;
+    if (cls < kFrameClasses) {
+        FrameCache& c = frame_cache();
+        if (c.cached_bytes[cls] < kMaxCachedBytes) {
+            if (!c.registered) frame_cache_register_thread();
+            auto* b = static_cast<FreeBlock*>(p);
+            b->next = c.heads[cls];
+            c.heads[cls] = b;
+            c.cached_bytes[cls] += cls * kFrameGranule;
+        } else {
+            std::free(p);
+        }
+        return;
+    }
+#endif
+#if defined(__cpp_sized_deallocation)
+    ::operator delete(p, n);
+#else
+    (void)n;  // clang 14 has sized deallocation off by default
+    ::operator delete(p);
+#endif
+}
+
+/// Class-specific new/delete for objects that should come from the cache.
+struct FrameAllocated {
+    static void* operator new(std::size_t n) { return frame_alloc(n); }
+    static void operator delete(void* p, std::size_t n) noexcept { frame_free(p, n); }
+};
+
+}  // namespace asyncio::detail

@@ -1,0 +1,329 @@
+// asyncio/loop.hpp — asyncio.AbstractEventLoop / BaseEventLoop, Handle,
+// TimerHandle, get_running_loop, new_event_loop.
+//
+// Mirrors Lib/asyncio/base_events.py (the parts that are not I/O).
+//
+// One iteration (CPython's _run_once): compute the poll timeout (0 if anything
+// is ready, else until the earliest timer, rounded up to 1 ms, else forever);
+// poll epoll only when that timeout is not 0 or another thread asked to wake
+// us; move every due timer to the ready queue; then run exactly the entries
+// that were ready when the iteration began. What they schedule runs in the
+// next iteration.
+//
+// Thread-safety: an EventLoop and everything it runs belong to one thread.
+// call_soon_threadsafe() is the one method other threads may call.
+//
+// Differences from Python:
+//   * run_until_complete() takes a Coro<T>, Task<T> or Future<T> and returns T.
+//   * Callbacks are nullary callables (bind arguments with a lambda).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "asyncio/detail/frame_alloc.hpp"
+#include "asyncio/detail/ready_queue.hpp"
+#include "asyncio/detail/timer_heap.hpp"
+#include "asyncio/errors.hpp"
+
+namespace asyncio {
+
+class EventLoop;
+template <class T>
+class Coro;
+template <class T>
+class Task;
+template <class T>
+class Future;
+class TaskRef;
+struct ExceptionContext;
+
+/// Seconds as Python passes them: any arithmetic value or std::chrono::duration.
+using Seconds = std::chrono::duration<double>;
+
+class Delay {
+public:
+    template <class A>
+        requires std::is_arithmetic_v<A>
+    constexpr Delay(A seconds) noexcept : s_(static_cast<double>(seconds)) {}
+    template <class Rep, class Period>
+    constexpr Delay(std::chrono::duration<Rep, Period> d) noexcept
+        : s_(std::chrono::duration_cast<Seconds>(d).count()) {}
+
+    constexpr double seconds() const noexcept { return s_; }
+
+private:
+    double s_;
+};
+
+/// Keyword arguments of create_task (fields in the order of Python's signature).
+struct TaskOptions {
+    std::optional<std::string> name = std::nullopt;
+};
+
+namespace detail {
+
+class TaskBase;
+class FutureBase;
+struct LoopAccess;
+
+/// What futures and tasks point at instead of the loop itself, so that a
+/// handle outliving its loop can still tell that the loop is gone.
+/// Invariant: deleted when the loop is gone and refs == 0.
+struct LoopAnchor {
+    EventLoop* loop;
+    std::size_t refs;
+};
+
+/// Base of call_soon/call_later callbacks. Refcounted: the queue or heap holds
+/// one reference while the callback is scheduled, each Handle one more.
+struct CallbackBase : TimerNode {
+    LoopAnchor* anchor = nullptr;
+    std::uint32_t refs = 1;
+    bool cancelled = false;
+    bool is_timer = false;
+
+    virtual void invoke() = 0;
+    virtual ~CallbackBase() = default;
+
+    void release() noexcept {
+        if (--refs == 0) delete this;
+    }
+    static void run_node(ReadyNode* n, Run mode);
+};
+
+template <class F>
+struct Callback final : CallbackBase, FrameAllocated {
+    explicit Callback(F&& f) : fn(std::move(f)) {}
+    void invoke() override { fn(); }
+    using FrameAllocated::operator new;
+    using FrameAllocated::operator delete;
+    F fn;
+};
+
+/// Socket-free poller: epoll with an eventfd for wake-ups. Only src/loop/
+/// touches the OS calls behind it.
+class Poller {
+public:
+    Poller();
+    ~Poller();
+    Poller(const Poller&) = delete;
+    Poller& operator=(const Poller&) = delete;
+    /// Waits up to timeout_ms (-1: forever). Returns true if the waker fired.
+    bool poll(int timeout_ms);
+    /// Thread-safe and async-signal-safe.
+    void wake() const noexcept;
+    int wake_fd() const noexcept { return wake_fd_; }
+
+private:
+    int epoll_fd_ = -1;
+    int wake_fd_ = -1;
+};
+
+struct VirtualTimeTag {};
+
+}  // namespace detail
+
+/// A scheduled callback (call_soon). cancel() keeps it from running.
+class Handle {
+public:
+    Handle() = default;
+    Handle(const Handle& o) noexcept : p_(o.p_) {
+        if (p_) ++p_->refs;
+    }
+    Handle(Handle&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+    Handle& operator=(Handle o) noexcept {
+        std::swap(p_, o.p_);
+        return *this;
+    }
+    ~Handle() {
+        if (p_) p_->release();
+    }
+
+    void cancel() noexcept;
+    bool cancelled() const noexcept { return p_ && p_->cancelled; }
+
+    explicit Handle(detail::CallbackBase* p) noexcept : p_(p) {}  // adopts one reference
+
+protected:
+    detail::CallbackBase* p_ = nullptr;
+};
+
+/// A callback scheduled at a loop time (call_later, call_at).
+class TimerHandle : public Handle {
+public:
+    using Handle::Handle;
+    double when() const noexcept { return p_ ? p_->when : 0.0; }
+};
+
+/// Returns the loop running in this thread; throws RuntimeError("no running event loop").
+EventLoop& get_running_loop();
+
+class EventLoop {
+public:
+    using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
+
+    EventLoop();
+    explicit EventLoop(detail::VirtualTimeTag);  // see asyncio/testing.hpp
+    ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    /// Seconds on the loop's monotonic clock (virtual for a testing loop).
+    double time() const noexcept;
+    /// True for a loop whose clock jumps to the next timer when nothing is ready.
+    bool virtual_time() const noexcept { return virtual_time_; }
+
+    /// Schedules fn() for the next iteration, after everything already ready.
+    template <class F>
+    Handle call_soon(F&& fn) {
+        check_closed();
+        auto* cb = new detail::Callback<std::decay_t<F>>(std::forward<F>(fn));
+        cb->anchor = anchor_;
+        cb->run = &detail::CallbackBase::run_node;
+        ++cb->refs;  // the queue's reference + the handle's
+        ready_.push(cb);
+        return Handle(cb);
+    }
+    template <class F>
+    TimerHandle call_later(Delay delay, F&& fn) {
+        return call_at(time() + delay.seconds(), std::forward<F>(fn));
+    }
+    template <class F>
+    TimerHandle call_at(double when, F&& fn) {
+        check_closed();
+        if (std::isnan(when)) throw ValueError("call_at(): when is NaN");
+        auto* cb = new detail::Callback<std::decay_t<F>>(std::forward<F>(fn));
+        cb->anchor = anchor_;
+        cb->run = &detail::CallbackBase::run_node;
+        cb->is_timer = true;
+        cb->when = when;
+        ++cb->refs;
+        timers_.push(cb);
+        return TimerHandle(cb);
+    }
+    /// The one method other threads may call: schedules fn() and wakes the loop.
+    /// Throws RuntimeError("Event loop is closed") after close().
+    template <class F>
+    void call_soon_threadsafe(F&& fn) {
+        auto* cb = new detail::Callback<std::decay_t<F>>(std::forward<F>(fn));
+        cb->run = &detail::CallbackBase::run_node;
+        enqueue_threadsafe(cb);
+    }
+
+    template <class T = void>
+    Future<T> create_future();
+    template <class T>
+    Task<T> create_task(Coro<T> coro, TaskOptions options = {});
+
+    /// Runs until the awaitable is done and returns its result (or rethrows).
+    template <class T>
+    T run_until_complete(Coro<T> coro);
+    template <class T>
+    T run_until_complete(Task<T> task);
+    template <class T>
+    T run_until_complete(Future<T> future);
+    void run_forever();
+    void stop() noexcept { stopping_ = true; }
+    bool is_running() const noexcept { return running_; }
+    bool is_closed() const noexcept { return closed_; }
+    /// Drops what is still scheduled; pending tasks lose the loop's reference.
+    /// Throws RuntimeError("Cannot close a running event loop").
+    void close();
+
+    void set_exception_handler(ExceptionHandler handler) { handler_ = std::move(handler); }
+    const ExceptionHandler& get_exception_handler() const noexcept { return handler_; }
+    void default_exception_handler(const ExceptionContext& context);
+    void call_exception_handler(const ExceptionContext& context) noexcept;
+
+    void set_debug(bool enabled) noexcept { debug_ = enabled; }
+    bool get_debug() const noexcept { return debug_; }
+    /// Seconds a callback may run before debug mode reports it as slow.
+    double slow_callback_duration = 0.1;
+
+private:
+    friend struct detail::LoopAccess;
+    friend class detail::TaskBase;
+    friend class detail::FutureBase;
+    friend class Handle;
+
+    void check_closed() const;
+    void check_runnable() const;
+    void run_once();
+    void run_ready(detail::ReadyNode* chain);
+    void process_wakeups();
+    void enqueue_threadsafe(detail::CallbackBase* cb);
+    template <class T>
+    T run_task_until_complete(Task<T>& task, bool owned);
+
+    detail::ReadyQueue ready_;
+    detail::TaskBase* current_task_ = nullptr;
+    detail::TaskBase* tasks_ = nullptr;  // intrusive list of pending tasks
+    std::size_t task_count_ = 0;
+    detail::LoopAnchor* anchor_;
+    detail::TimerHeap timers_;
+    detail::Poller poller_;
+
+    bool running_ = false;
+    bool stopping_ = false;
+    bool closed_ = false;
+    bool debug_ = false;
+    bool virtual_time_ = false;
+    double virtual_now_ = 0.0;
+
+    // Cross-thread wake-ups: the flag is read every iteration without a lock;
+    // the list and the hooks are only touched when it is set.
+    std::atomic<bool> wakeup_pending_{false};
+    std::mutex threadsafe_mutex_;
+    detail::ReadyQueue threadsafe_;
+    bool threadsafe_closed_ = false;
+    void (*signal_hook_)(void*) = nullptr;
+    void* signal_hook_arg_ = nullptr;
+
+    ExceptionHandler handler_;
+};
+
+/// A new, not running loop with a real monotonic clock.
+std::unique_ptr<EventLoop> new_event_loop();
+
+namespace detail {
+
+/// The loop running in this thread (nullptr outside run_forever()).
+EventLoop* running_loop() noexcept;
+
+/// Library-internal access to the loop's machinery (not API).
+struct LoopAccess {
+    static ReadyQueue& ready(EventLoop& l) noexcept { return l.ready_; }
+    static TimerHeap& timers(EventLoop& l) noexcept { return l.timers_; }
+    static TaskBase*& current_task(EventLoop& l) noexcept { return l.current_task_; }
+    static LoopAnchor* anchor(EventLoop& l) noexcept { return l.anchor_; }
+    static void check_closed(const EventLoop& l) { l.check_closed(); }
+    static void register_task(EventLoop& l, TaskBase* t) noexcept;
+    static void unregister_task(EventLoop& l, TaskBase* t) noexcept;
+    static TaskBase* tasks(EventLoop& l) noexcept { return l.tasks_; }
+    static std::size_t task_count(EventLoop& l) noexcept { return l.task_count_; }
+    /// Installs fn(arg) to run on the loop thread whenever it is woken up.
+    static void set_signal_hook(EventLoop& l, void (*fn)(void*), void* arg) noexcept {
+        l.signal_hook_ = fn;
+        l.signal_hook_arg_ = arg;
+    }
+    /// Async-signal-safe: flags a wake-up and writes the eventfd.
+    static void wake_from_signal(EventLoop& l) noexcept {
+        l.wakeup_pending_.store(true, std::memory_order_release);
+        l.poller_.wake();
+    }
+};
+
+}  // namespace detail
+}  // namespace asyncio

@@ -1,0 +1,253 @@
+// loop.cpp — EventLoop: the iteration, running and closing, handles, the
+// exception handler. Mirrors Lib/asyncio/base_events.py.
+#include <time.h>
+
+#include <cmath>
+#include <iostream>
+#include <vector>
+
+#include "asyncio/task.hpp"
+#include "describe.hpp"
+
+namespace asyncio {
+
+namespace detail {
+
+namespace {
+thread_local EventLoop* t_running_loop = nullptr;
+}
+
+EventLoop* running_loop() noexcept { return t_running_loop; }
+
+void release_anchor(LoopAnchor* a) noexcept {
+    if (--a->refs == 0 && !a->loop) delete a;
+}
+
+void CallbackBase::run_node(ReadyNode* n, Run mode) {
+    auto* cb = static_cast<CallbackBase*>(n);
+    if (mode == Run::call && !cb->cancelled) {
+        try {
+            cb->invoke();
+        } catch (const KeyboardInterrupt&) {
+            cb->release();
+            throw;
+        } catch (const SystemExit&) {
+            cb->release();
+            throw;
+        } catch (...) {
+            if (EventLoop* l = cb->anchor->loop)
+                l->call_exception_handler({"Exception in callback", std::current_exception(), {}});
+        }
+    }
+    cb->release();
+}
+
+/// Walks a chain of ReadyNodes to its last node.
+ReadyNode* chain_tail(ReadyNode* n) noexcept {
+    while (n->next_ready) n = n->next_ready;
+    return n;
+}
+
+void print_exception_context(const ExceptionContext& context) noexcept {
+    try {
+        std::string text =
+            context.message.empty() ? "Unhandled exception in event loop" : context.message;
+        if (context.task) text += "\ntask: " + context.task.base()->repr();
+        if (context.exception) text += "\n" + describe_exception(context.exception);
+        std::cerr << text << std::endl;
+    } catch (...) {
+    }
+}
+
+void dispose_chain(ReadyNode* n) noexcept {
+    while (n) {
+        ReadyNode* next = n->next_ready;
+        n->run(n, Run::dispose);
+        n = next;
+    }
+}
+
+}  // namespace detail
+
+EventLoop& get_running_loop() {
+    EventLoop* l = detail::t_running_loop;
+    if (!l) throw RuntimeError("no running event loop");
+    return *l;
+}
+
+std::unique_ptr<EventLoop> new_event_loop() { return std::make_unique<EventLoop>(); }
+
+void Handle::cancel() noexcept {
+    if (!p_ || p_->cancelled) return;
+    p_->cancelled = true;
+    // A timer leaves the heap at once (O(log n)); a call_soon handle stays in
+    // the ready queue and is skipped. After close() nothing is in the heap.
+    if (p_->is_timer && p_->heap_index != detail::TimerNode::npos) {
+        p_->anchor->loop->timers_.remove(p_);
+        p_->release();  // the heap's reference
+    }
+}
+
+EventLoop::EventLoop() : anchor_(new detail::LoopAnchor{this, 0}) {}
+
+EventLoop::EventLoop(detail::VirtualTimeTag) : EventLoop() { virtual_time_ = true; }
+
+EventLoop::~EventLoop() {
+    if (running_) {
+        std::cerr << "asyncio: an EventLoop was destroyed while running\n";
+        std::terminate();
+    }
+    close();
+    anchor_->loop = nullptr;
+    if (anchor_->refs == 0) delete anchor_;
+}
+
+double EventLoop::time() const noexcept {
+    if (virtual_time_) return virtual_now_;
+    timespec ts;
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+void EventLoop::check_closed() const {
+    if (closed_) throw RuntimeError("Event loop is closed");
+}
+
+void EventLoop::check_runnable() const {
+    check_closed();
+    if (running_) throw RuntimeError("This event loop is already running");
+    if (detail::t_running_loop)
+        throw RuntimeError("Cannot run the event loop while another loop is running");
+}
+
+void EventLoop::run_forever() {
+    check_runnable();
+    struct Reset {
+        EventLoop& loop;
+        ~Reset() {
+            loop.stopping_ = false;
+            loop.running_ = false;
+            detail::t_running_loop = nullptr;
+        }
+    } reset{*this};
+    detail::t_running_loop = this;
+    running_ = true;
+    for (;;) {
+        run_once();
+        if (stopping_) break;
+    }
+}
+
+void EventLoop::run_once() {
+    int timeout_ms = 0;
+    if (ready_.empty() && !stopping_) {
+        if (timers_.empty()) {
+            timeout_ms = -1;
+        } else {
+            const double dt = timers_.top()->when - time();
+            if (dt <= 0) {
+                timeout_ms = 0;
+            } else if (virtual_time_) {
+                virtual_now_ = timers_.top()->when;  // jump instead of sleeping
+            } else {
+                // Round up to the poller's 1 ms resolution (CPython does the
+                // same), capped at a day.
+                timeout_ms = static_cast<int>(std::min(std::ceil(dt * 1e3), 86400e3));
+            }
+        }
+    }
+    // A ready task never pays a system call: poll only when there is nothing
+    // to run, or when another thread asked to wake us.
+    if (timeout_ms != 0) poller_.poll(timeout_ms);
+    if (wakeup_pending_.load(std::memory_order_relaxed)) process_wakeups();
+
+    // Every timer due now (within the clock's resolution) runs this iteration.
+    const double end_time = time() + 1e-9;
+    while (!timers_.empty() && timers_.top()->when < end_time) ready_.push(timers_.pop());
+
+    // Run exactly what was ready when the iteration began.
+    run_ready(ready_.take_all());
+}
+
+void EventLoop::run_ready(detail::ReadyNode* n) {
+    while (n) {
+        detail::ReadyNode* next = n->next_ready;  // run() may requeue n
+        try {
+            n->run(n, detail::Run::call);
+        } catch (...) {
+            // KeyboardInterrupt/SystemExit leave the loop; keep the rest of
+            // the batch in front of whatever was scheduled meanwhile.
+            if (next) ready_.prepend_chain(next, detail::chain_tail(next));
+            throw;
+        }
+        n = next;
+    }
+}
+
+void EventLoop::process_wakeups() {
+    if (!wakeup_pending_.exchange(false, std::memory_order_acquire)) return;
+    detail::ReadyNode* chain;
+    {
+        std::lock_guard<std::mutex> lock(threadsafe_mutex_);
+        chain = threadsafe_.take_all();
+    }
+    if (chain) ready_.append_chain(chain, detail::chain_tail(chain));
+    if (signal_hook_) signal_hook_(signal_hook_arg_);
+}
+
+void EventLoop::enqueue_threadsafe(detail::CallbackBase* cb) {
+    cb->anchor = anchor_;
+    {
+        std::lock_guard<std::mutex> lock(threadsafe_mutex_);
+        if (threadsafe_closed_) {
+            delete cb;
+            throw RuntimeError("Event loop is closed");
+        }
+        threadsafe_.push(cb);
+    }
+    wakeup_pending_.store(true, std::memory_order_release);
+    poller_.wake();
+}
+
+void EventLoop::close() {
+    if (running_) throw RuntimeError("Cannot close a running event loop");
+    if (closed_) return;
+    closed_ = true;
+    detail::ReadyNode* pending_threadsafe;
+    {
+        std::lock_guard<std::mutex> lock(threadsafe_mutex_);
+        threadsafe_closed_ = true;
+        pending_threadsafe = threadsafe_.take_all();
+    }
+    detail::dispose_chain(pending_threadsafe);
+    detail::dispose_chain(ready_.take_all());
+    for (detail::TimerNode* t : timers_.take_all()) t->run(t, detail::Run::dispose);
+    // The loop's reference on each pending task goes; a task nobody else
+    // holds is destroyed now ("Task was destroyed but it is pending!").
+    while (detail::TaskBase* t = tasks_) {
+        detail::LoopAccess::unregister_task(*this, t);
+        t->release();
+    }
+}
+
+void EventLoop::default_exception_handler(const ExceptionContext& context) {
+    detail::print_exception_context(context);
+}
+
+void EventLoop::call_exception_handler(const ExceptionContext& context) noexcept {
+    try {
+        if (handler_)
+            handler_(*this, context);
+        else
+            default_exception_handler(context);
+    } catch (...) {
+        // CPython: "Unhandled error in exception handler", logged by the default handler.
+        try {
+            default_exception_handler(
+                {"Unhandled error in exception handler", std::current_exception(), context.task});
+        } catch (...) {
+        }
+    }
+}
+
+}  // namespace asyncio

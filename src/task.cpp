@@ -1,0 +1,225 @@
+// task.cpp — TaskBase: the step trampoline, cancellation, completion, names.
+// Mirrors Task.__step, __wakeup, cancel and uncancel in Lib/asyncio/tasks.py.
+#include <algorithm>
+#include <atomic>
+#include <typeinfo>
+
+#include "asyncio/task.hpp"
+
+namespace asyncio {
+
+namespace detail {
+
+namespace {
+
+// Task-N names come from one process-wide counter, like CPython's. Each
+// thread reserves a block of ids so that create_task pays no atomic op.
+std::atomic<std::uint64_t> g_next_id_block{0};
+constexpr std::uint64_t kIdBlock = 1024;
+thread_local std::uint64_t t_next_id = 0;
+thread_local std::uint64_t t_id_end = 0;
+
+bool is_cancelled_error(const std::exception_ptr& e) noexcept {
+#if defined(__GLIBCXX__) && defined(__cpp_rtti)
+    // Fast path without a rethrow: the exact type (the common case).
+    if (const std::type_info* t = e.__cxa_exception_type(); t && *t == typeid(CancelledError))
+        return true;
+#endif
+    try {
+        std::rethrow_exception(e);
+    } catch (const CancelledError&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+bool is_exit_exception(const std::exception_ptr& e) noexcept {
+    try {
+        std::rethrow_exception(e);
+    } catch (const KeyboardInterrupt&) {
+        return true;
+    } catch (const SystemExit&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+}  // namespace
+
+std::uint64_t next_task_id() noexcept {
+    if (t_next_id == t_id_end) {
+        t_next_id = g_next_id_block.fetch_add(kIdBlock, std::memory_order_relaxed) + 1;
+        t_id_end = t_next_id + kIdBlock;
+    }
+    return t_next_id++;
+}
+
+TaskBase::~TaskBase() {
+    // Unlink before the frame goes: the frame owns what we are waiting on.
+    if (fut_waiter_) fut_waiter_->remove_callback(this);
+    if (registered_) LoopAccess::unregister_task(*anchor_->loop, this);
+    root_.destroy();
+}
+
+void TaskBase::run_node(ReadyNode* n, Run mode) {
+    // Disposal (loop closing) does nothing here: close() drops the loop's
+    // reference through its list of pending tasks.
+    if (mode == Run::call) static_cast<TaskBase*>(n)->step();
+}
+
+void TaskBase::step() {
+    EventLoop& loop = *anchor_->loop;
+    if (must_cancel_) {
+        must_cancel_ = 0;
+        deliver_cancel_ = 1;
+    }
+    fut_waiter_ = nullptr;
+    if (!started_) [[unlikely]] {
+        if (deliver_cancel_) return finish_cancelled_before_start();
+        started_ = 1;
+    }
+    TaskBase*& current = LoopAccess::current_task(loop);
+    current = this;
+    std::coroutine_handle<> h = std::exchange(resume_, {});
+    waiting_ = 0;
+    // The trampoline: awaiting a Coro or returning from one hands the next
+    // frame back here instead of resuming it from inside the awaiter, so the
+    // stack depth is constant however deep the await chain.
+    for (;;) {
+        h.resume();
+        if (waiting_) break;
+        h = std::exchange(resume_, {});
+        if (!h) break;
+    }
+    current = nullptr;
+    if (state_ != kPending) finish_step();
+}
+
+void TaskBase::finish_step() {
+    if (propagate_) [[unlikely]] {
+        // CPython: KeyboardInterrupt/SystemExit are stored *and* re-raised
+        // out of the loop's run call.
+        propagate_ = 0;
+        std::exception_ptr e = root_promise().exc_;
+        release();
+        std::rethrow_exception(e);
+    }
+    release();  // the loop's reference
+}
+
+void TaskBase::finish_cancelled_before_start() {
+    // CPython throws CancelledError into a coroutine that never started, which
+    // ends it at once; we don't even resume the frame.
+    deliver_cancel_ = 0;
+    root_promise().exc_ =
+        make_cancelled_error(extras_ ? extras_->cancel_message : std::optional<std::string>{});
+    state_ = kCancelled;
+    LoopAccess::unregister_task(*anchor_->loop, this);
+    schedule_callbacks();
+    release();
+}
+
+void TaskBase::on_root_finished() noexcept {
+    PromiseBase& p = root_promise();
+    if (!p.exc_) {
+        if (must_cancel_) {
+            // Cancelled right before the coroutine returned (CPython: the
+            // task still ends cancelled).
+            must_cancel_ = 0;
+            p.exc_ = make_cancelled_error(extras_ ? extras_->cancel_message
+                                                  : std::optional<std::string>{});
+            state_ = kCancelled;
+        } else {
+            state_ = kFinished;
+        }
+    } else if (is_cancelled_error(p.exc_)) {
+        state_ = kCancelled;
+    } else {
+        state_ = kFinished;
+        log_traceback_ = 1;
+        if (is_exit_exception(p.exc_)) propagate_ = 1;
+    }
+    LoopAccess::unregister_task(*anchor_->loop, this);
+    try {
+        schedule_callbacks();  // the loop is running, so this cannot fail
+    } catch (...) {
+    }
+}
+
+bool TaskBase::cancel(const std::optional<std::string>& msg) {
+    if (done()) return false;
+    ++num_cancels_requested_;
+    // A waiter that accepts the cancellation wakes us with CancelledError.
+    if (fut_waiter_ && fut_waiter_->cancel(msg)) return true;
+    // Otherwise it is thrown into the coroutine at the next step.
+    must_cancel_ = 1;
+    if (msg)
+        extras().cancel_message = msg;
+    else if (extras_)
+        extras_->cancel_message.reset();
+    return true;
+}
+
+void TaskBase::throw_pending() {
+    if (deliver_cancel_) {
+        deliver_cancel_ = 0;
+        pending_exc_ = 0;
+        std::optional<std::string> msg;
+        if (extras_) {
+            extras_->pending_exc = nullptr;
+            msg = extras_->cancel_message;
+        }
+        throw CancelledError(msg.value_or(std::string()));
+    }
+    pending_exc_ = 0;
+    std::rethrow_exception(std::exchange(extras_->pending_exc, nullptr));
+}
+
+void TaskBase::fail_next_step(std::exception_ptr e, std::coroutine_handle<> h) {
+    extras().pending_exc = std::move(e);
+    pending_exc_ = 1;
+    yield(h);
+}
+
+TaskExtras& TaskBase::extras() {
+    if (!extras_) extras_ = std::make_unique<TaskExtras>();
+    return *extras_;
+}
+
+std::string TaskBase::get_name() const {
+    if (extras_ && extras_->name) return *extras_->name;
+    return "Task-" + std::to_string(id_);
+}
+
+void TaskBase::set_name(std::string name) { extras().name = std::move(name); }
+
+std::string TaskBase::repr() const {
+    const char* state = state_ == kPending ? "pending" : state_ == kCancelled ? "cancelled" : "finished";
+    return std::string("<Task ") + state + " name='" + get_name() + "'>";
+}
+
+}  // namespace detail
+
+TaskRef current_task(EventLoop* loop) {
+    EventLoop& l = loop ? *loop : get_running_loop();
+    detail::TaskBase* t = detail::LoopAccess::current_task(l);
+    if (!t) return {};
+    t->add_ref();
+    return TaskRef::adopt(t);
+}
+
+std::vector<TaskRef> all_tasks(EventLoop* loop) {
+    EventLoop& l = loop ? *loop : get_running_loop();
+    std::vector<TaskRef> out;
+    out.reserve(detail::LoopAccess::task_count(l));
+    for (detail::TaskBase* t = detail::LoopAccess::tasks(l); t; t = t->reg_next_) {
+        t->add_ref();
+        out.push_back(TaskRef::adopt(t));
+    }
+    std::reverse(out.begin(), out.end());  // creation order
+    return out;
+}
+
+}  // namespace asyncio
