@@ -29,8 +29,26 @@ private:
     }
 };
 
-struct SleepGet {
-    static void get(FutureBase* f) { f->check_result(); }
+/// Parks the task on the sleep's future; transparent, because the body of
+/// sleep_for does nothing with an error but pass it on.
+struct SleepAwaiter {
+    FutureBase* fut;
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) noexcept {
+        task_of(h)->wait_on_transparent(fut, h);
+    }
+    void await_resume() const noexcept {}  // errors never resume this frame
+};
+
+/// sleep(0): one iteration, transparent for the same reason.
+struct SleepYieldAwaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) noexcept {
+        task_of(h)->yield_transparent(h);
+    }
+    void await_resume() const noexcept {}
 };
 
 }  // namespace
@@ -39,13 +57,13 @@ struct SleepGet {
 Coro<void> detail::sleep_for(Delay delay) {
     const double d = delay.seconds();
     if (d <= 0) {
-        co_await detail::YieldAwaiter{};
+        co_await detail::SleepYieldAwaiter{};
         co_return;
     }
     if (std::isnan(d)) throw ValueError("Invalid delay: NaN (not a number)");
     EventLoop& loop = get_running_loop();
     detail::SleepFuture fut(loop, loop.time() + d);
-    co_await detail::FutureAwaiter<detail::SleepGet>{&fut};
+    co_await detail::SleepAwaiter{&fut};
 }
 
 }  // namespace asyncio

@@ -75,7 +75,7 @@ void TaskBase::step() {
         must_cancel_ = 0;
         deliver_cancel_ = 1;
     }
-    fut_waiter_ = nullptr;
+    FutureBase* const waited = std::exchange(fut_waiter_, nullptr);
     if (!started_) [[unlikely]] {
         if (deliver_cancel_) return finish_cancelled_before_start();
         started_ = 1;
@@ -84,6 +84,14 @@ void TaskBase::step() {
     current = this;
     std::coroutine_handle<> h = std::exchange(resume_, {});
     waiting_ = 0;
+    if (transparent_) [[unlikely]] {
+        transparent_ = 0;
+        h = pass_error_through(h, waited);
+        if (!h) {
+            current = nullptr;
+            return finish_step();
+        }
+    }
     // The trampoline: awaiting a Coro or returning from one hands the next
     // frame back here instead of resuming it from inside the awaiter, so the
     // stack depth is constant however deep the await chain.
@@ -95,6 +103,29 @@ void TaskBase::step() {
     }
     current = nullptr;
     if (state_ != kPending) finish_step();
+}
+
+std::coroutine_handle<> TaskBase::pass_error_through(std::coroutine_handle<> h, FutureBase* waited) {
+    std::exception_ptr e;
+    if (deliver_cancel_) {
+        deliver_cancel_ = 0;
+        pending_exc_ = 0;
+        e = make_cancelled_error(extras_ ? extras_->cancel_message : std::optional<std::string>{});
+    } else if (pending_exc_) {
+        pending_exc_ = 0;
+        e = std::exchange(extras_->pending_exc, nullptr);
+    } else if (waited && (waited->cancelled() || waited->has_exception())) {
+        e = waited->exc_slot();
+    } else {
+        return h;  // a result: resume the frame as usual
+    }
+    // The frame stays suspended; whoever owns it destroys it, which runs its
+    // RAII cleanup (a sleep removes its timer).
+    PromiseBase& p = std::coroutine_handle<PromiseBase>::from_address(h.address()).promise();
+    p.exc_ = std::move(e);
+    if (p.continuation_) return p.continuation_;  // its await_resume rethrows
+    on_root_finished();  // the frame is the task's root: the task ends here
+    return {};
 }
 
 void TaskBase::finish_step() {

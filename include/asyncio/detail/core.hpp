@@ -141,6 +141,7 @@ protected:
     std::uint64_t waiting_ : 1 = 0;        // Task: suspended on a future or a yield
     std::uint64_t propagate_ : 1 = 0;      // Task: ended with KeyboardInterrupt/SystemExit
     std::uint64_t registered_ : 1 = 0;     // Task: in the loop's list of pending tasks
+    std::uint64_t transparent_ : 1 = 0;    // Task: parked in a frame that only passes errors on
     std::uint64_t reported_ : 1 = 0;       // already reported to the exception handler
 };
 
@@ -214,11 +215,23 @@ public:
         fut_waiter_ = fut;
         fut->add_callback(this);
     }
+    /// Like wait_on, from a frame whose body does nothing with an exception
+    /// but pass it to its caller (RAII cleanup only). If the wait ends in an
+    /// error, the step hands it straight to the caller instead of resuming
+    /// the frame to throw it there: one C++ throw fewer (about 1 us).
+    void wait_on_transparent(FutureBase* fut, std::coroutine_handle<> h) noexcept {
+        wait_on(fut, h);
+        transparent_ = 1;
+    }
     /// Parks the task for one iteration (CPython: bare yield, sleep(0)).
     void yield(std::coroutine_handle<> h) noexcept {
         resume_ = h;
         waiting_ = 1;
         LoopAccess::ready(*anchor_->loop).push(this);
+    }
+    void yield_transparent(std::coroutine_handle<> h) noexcept {
+        yield(h);
+        transparent_ = 1;
     }
     /// Continues with `h` in the same step (awaiting or returning from a Coro).
     void transfer(std::coroutine_handle<> h) noexcept { resume_ = h; }
@@ -241,6 +254,7 @@ private:
     [[noreturn]] void throw_pending();
     void finish_step();
     void finish_cancelled_before_start();
+    std::coroutine_handle<> pass_error_through(std::coroutine_handle<> h, FutureBase* waited);
     TaskExtras& extras();
 
     std::coroutine_handle<> root_;
