@@ -161,12 +161,18 @@ void EventLoop::run_once() {
     if (timeout_ms != 0) poller_.poll(timeout_ms);
     if (wakeup_pending_.load(std::memory_order_relaxed)) process_wakeups();
 
-    // Every timer due now (within the clock's resolution) runs this iteration.
-    const double end_time = time() + 1e-9;
-    while (!timers_.empty() && timers_.top()->when < end_time) ready_.push(timers_.pop());
-
-    // Run exactly what was ready when the iteration began.
-    run_ready(ready_.take_all());
+    // Every timer due now (within the clock's resolution) runs this
+    // iteration, after what was ready when it began (CPython appends them to
+    // _ready). They wait in the heap's due batch, not in the ready queue, so
+    // that their owners can still withdraw them until they run.
+    timers_.take_due(time() + 1e-9);
+    try {
+        run_ready(ready_.take_all());
+        while (detail::TimerNode* t = timers_.next_due()) t->run(t, detail::Run::call);
+    } catch (...) {
+        timers_.restore_due();
+        throw;
+    }
 }
 
 void EventLoop::run_ready(detail::ReadyNode* n) {

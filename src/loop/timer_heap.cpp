@@ -13,6 +13,10 @@ void TimerHeap::push(TimerNode* n) {
 void TimerHeap::remove(TimerNode* n) noexcept {
     const std::size_t i = n->heap_index;
     n->heap_index = TimerNode::npos;
+    if (i & kDueBit) {
+        due_[i & ~kDueBit] = nullptr;
+        return;
+    }
     TimerNode* last = heap_.back();
     heap_.pop_back();
     if (last == n) return;
@@ -23,15 +27,51 @@ void TimerHeap::remove(TimerNode* n) noexcept {
         sift_down(i);
 }
 
-TimerNode* TimerHeap::pop() noexcept {
-    TimerNode* t = heap_.front();
-    remove(t);
-    return t;
+void TimerHeap::take_due(double end_time) {
+    while (!heap_.empty() && heap_.front()->when < end_time) {
+        TimerNode* t = heap_.front();
+        remove(t);
+        t->heap_index = kDueBit | due_.size();
+        due_.push_back(t);
+    }
+}
+
+TimerNode* TimerHeap::next_due() noexcept {
+    while (due_pos_ < due_.size()) {
+        TimerNode* t = due_[due_pos_++];
+        if (t) {
+            t->heap_index = TimerNode::npos;
+            return t;
+        }
+    }
+    due_.clear();
+    due_pos_ = 0;
+    return nullptr;
+}
+
+void TimerHeap::restore_due() noexcept {
+    std::vector<TimerNode*> rest;
+    rest.swap(due_);
+    const std::size_t from = due_pos_;
+    due_pos_ = 0;
+    for (std::size_t i = from; i < rest.size(); ++i) {
+        if (TimerNode* t = rest[i]) {
+            // Keep its original order: seq is reassigned but `when` decides
+            // first, and these were all due before anything pushed since.
+            heap_.push_back(t);
+            t->heap_index = heap_.size() - 1;
+            sift_up(heap_.size() - 1);
+        }
+    }
 }
 
 std::vector<TimerNode*> TimerHeap::take_all() noexcept {
     std::vector<TimerNode*> out;
     out.swap(heap_);
+    for (std::size_t i = due_pos_; i < due_.size(); ++i)
+        if (due_[i]) out.push_back(due_[i]);
+    due_.clear();
+    due_pos_ = 0;
     for (TimerNode* n : out) n->heap_index = TimerNode::npos;
     return out;
 }
