@@ -148,10 +148,15 @@ void DoneCallbackNode::run_node(ReadyNode* n, Run mode) {
 
 bool FutureBase::cancel(const std::optional<std::string>& msg) {
     if (kind_ == kTask) return static_cast<TaskBase*>(this)->cancel(msg);
+    if (kind_ == kGatheringFuture) {  // cancels the children (asyncio/gather.hpp)
+        auto* s = static_cast<FutureStateBase*>(this);
+        return s->cancel_hook_(s, msg);
+    }
     return cancel_future(msg);
 }
 
 bool FutureBase::cancel_future(const std::optional<std::string>& msg) {
+    log_traceback_ = 0;  // CPython: cancel() first clears __log_traceback
     if (state_ != kPending) return false;
     state_ = kCancelled;
     exc_slot() = make_cancelled_error(msg);
@@ -191,8 +196,9 @@ void FutureBase::last_ref_gone() noexcept {
     const char* message = nullptr;
     if (!reported_) {
         if (log_traceback_)
-            message = kind_ == kTask ? "Task exception was never retrieved"
-                                     : "Future exception was never retrieved";
+            message = kind_ == kTask              ? "Task exception was never retrieved"
+                      : kind_ == kGatheringFuture ? "_GatheringFuture exception was never retrieved"
+                                                  : "Future exception was never retrieved";
         else if (kind_ == kTask && state_ == kPending)
             message = "Task was destroyed but it is pending!";
     }
@@ -219,7 +225,8 @@ void FutureBase::last_ref_gone() noexcept {
 
 void FutureBase::destroy_self() noexcept {
     switch (kind_) {
-        case kHeapFuture: {
+        case kHeapFuture:
+        case kGatheringFuture: {
             auto* s = static_cast<FutureStateBase*>(this);
             s->deleter_(s);
             break;

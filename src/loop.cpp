@@ -26,7 +26,13 @@ void release_anchor(LoopAnchor* a) noexcept {
 void CallbackBase::run_node(ReadyNode* n, Run mode) {
     auto* cb = static_cast<CallbackBase*>(n);
     if (mode == Run::call && !cb->cancelled) {
+        struct Running {
+            CallbackBase* cb;
+            explicit Running(CallbackBase* c) : cb(c) { cb->running = true; }
+            ~Running() { cb->running = false; }
+        };
         try {
+            Running running(cb);
             cb->invoke();
         } catch (const KeyboardInterrupt&) {
             cb->release();
@@ -80,6 +86,7 @@ std::unique_ptr<EventLoop> new_event_loop() { return std::make_unique<EventLoop>
 void Handle::cancel() noexcept {
     if (!p_ || p_->cancelled) return;
     p_->cancelled = true;
+    if (!p_->running) p_->drop();  // never destroy a callable while it runs
     // A timer leaves the heap at once (O(log n)); a call_soon handle stays in
     // the ready queue and is skipped. After close() nothing is in the heap.
     if (p_->is_timer && p_->heap_index != detail::TimerNode::npos) {
@@ -165,6 +172,7 @@ void EventLoop::run_once() {
     // iteration, after what was ready when it began (CPython appends them to
     // _ready). They wait in the heap's due batch, not in the ready queue, so
     // that their owners can still withdraw them until they run.
+    // `<=`: at deadlines past ~2^23 s, now + 1 ns == now in a double.
     timers_.take_due(time() + 1e-9);
     try {
         run_ready(ready_.take_all());

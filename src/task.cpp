@@ -34,6 +34,8 @@ bool is_cancelled_error(const std::exception_ptr& e) noexcept {
     }
 }
 
+}  // namespace
+
 bool is_exit_exception(const std::exception_ptr& e) noexcept {
     try {
         std::rethrow_exception(e);
@@ -46,7 +48,13 @@ bool is_exit_exception(const std::exception_ptr& e) noexcept {
     }
 }
 
-}  // namespace
+void stop_loop_when_done(FutureBase& f) noexcept {
+    if (!f.cancelled()) {
+        const std::exception_ptr& e = f.exc_slot();
+        if (e && is_exit_exception(e)) return;
+    }
+    if (EventLoop* l = f.loop()) l->stop();
+}
 
 std::uint64_t next_task_id() noexcept {
     if (t_next_id == t_id_end) {
@@ -57,9 +65,24 @@ std::uint64_t next_task_id() noexcept {
 }
 
 TaskBase::~TaskBase() {
-    // Unlink before the frame goes: the frame owns what we are waiting on.
-    if (fut_waiter_) fut_waiter_->remove_callback(this);
+    if (fut_waiter_) {
+        fut_waiter_->remove_callback(this);
+        if (waiter_held_) fut_waiter_->release();
+    }
     if (registered_) LoopAccess::unregister_task(*anchor_->loop, this);
+    // A task suspended deep in an await chain: destroy the frames from the
+    // innermost outwards, iteratively. Destroying the root alone would recurse
+    // through every Coro destructor (a stack overflow 100,000 levels down),
+    // and innermost-first keeps each frame's locals alive for its children.
+    std::coroutine_handle<> h = resume_;
+    while (h && h != root_) {
+        PromiseBase& p = std::coroutine_handle<PromiseBase>::from_address(h.address()).promise();
+        const std::coroutine_handle<> parent = p.continuation_;
+        if (!parent) break;  // not part of this task's chain
+        if (p.owner_) *static_cast<std::coroutine_handle<>*>(p.owner_) = nullptr;
+        h.destroy();
+        h = parent;
+    }
     root_.destroy();
 }
 
@@ -75,7 +98,9 @@ void TaskBase::step() {
         must_cancel_ = 0;
         deliver_cancel_ = 1;
     }
+    // The reference on the awaited future passes to the awaiter resumed below.
     FutureBase* const waited = std::exchange(fut_waiter_, nullptr);
+    waiter_held_ = 0;
     if (!started_) [[unlikely]] {
         if (deliver_cancel_) return finish_cancelled_before_start();
         started_ = 1;
@@ -100,6 +125,13 @@ void TaskBase::step() {
         if (waiting_) break;
         h = std::exchange(resume_, {});
         if (!h) break;
+    }
+    // Cancelled while it ran, and now blocked on a future: cancel that future
+    // at once (CPython's __step: `if self._must_cancel: if
+    // self._fut_waiter.cancel(msg=...): self._must_cancel = False`).
+    if (must_cancel_ && fut_waiter_) [[unlikely]] {
+        if (fut_waiter_->cancel(extras_ ? extras_->cancel_message : std::optional<std::string>{}))
+            must_cancel_ = 0;
     }
     current = nullptr;
     if (state_ != kPending) finish_step();
@@ -180,6 +212,7 @@ void TaskBase::on_root_finished() noexcept {
 }
 
 bool TaskBase::cancel(const std::optional<std::string>& msg) {
+    log_traceback_ = 0;  // CPython: Task.cancel() first clears _log_traceback
     if (done()) return false;
     ++num_cancels_requested_;
     // A waiter that accepts the cancellation wakes us with CancelledError.

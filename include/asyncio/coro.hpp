@@ -45,6 +45,14 @@ struct Promise : PromiseBase {
     std::optional<T> value_;
 };
 
+/// Coro<T&>: the coroutine returns a reference (e.g. an aenter() giving `X&`).
+template <class T>
+struct Promise<T&> : PromiseBase {
+    Coro<T&> get_return_object() noexcept;
+    void return_value(T& v) noexcept { value_ = &v; }
+    T* value_ = nullptr;
+};
+
 template <>
 struct Promise<void> : PromiseBase {
     Coro<void> get_return_object() noexcept;
@@ -54,6 +62,7 @@ struct Promise<void> : PromiseBase {
 template <class T>
 struct CoroAwaiter {
     std::coroutine_handle<Promise<T>> h;
+    std::coroutine_handle<>* owner;  // the awaited Coro's handle slot
 
     bool await_ready() const {
         PromiseBase& p = h.promise();
@@ -65,6 +74,7 @@ struct CoroAwaiter {
     void await_suspend(std::coroutine_handle<P> parent) const noexcept {
         PromiseBase& p = h.promise();
         p.continuation_ = parent;
+        p.owner_ = owner;
         p.task_ = task_of(parent);
         p.task_->transfer(h);
     }
@@ -72,7 +82,10 @@ struct CoroAwaiter {
         Promise<T>& p = h.promise();
         if (p.exc_) [[unlikely]]
             std::rethrow_exception(p.exc_);
-        if constexpr (!std::is_void_v<T>) return std::move(*p.value_);
+        if constexpr (std::is_reference_v<T>)
+            return *p.value_;
+        else if constexpr (!std::is_void_v<T>)
+            return std::move(*p.value_);
     }
 };
 
@@ -98,30 +111,37 @@ public:
 
     explicit operator bool() const noexcept { return static_cast<bool>(h_); }
     /// True once the coroutine has been awaited or handed to a task.
-    bool awaited() const noexcept { return h_ && h_.promise().awaited_; }
+    bool awaited() const noexcept { return h_ && typed().promise().awaited_; }
 
     /// Suspends: the caller, while the coroutine runs in the same task.
     /// Throws: what the coroutine throws; RuntimeError("cannot reuse already
     /// awaited coroutine") on a second await.
-    detail::CoroAwaiter<T> operator co_await() const& noexcept { return {h_}; }
-    detail::CoroAwaiter<T> operator co_await() const&& noexcept { return {h_}; }
+    detail::CoroAwaiter<T> operator co_await() const& noexcept { return {typed(), &h_}; }
+    detail::CoroAwaiter<T> operator co_await() const&& noexcept { return {typed(), &h_}; }
 
     /// Gives up ownership of the frame (used by create_task).
-    handle_type release() noexcept { return std::exchange(h_, {}); }
+    handle_type release() noexcept { return handle_type::from_address(std::exchange(h_, {}).address()); }
 
 private:
     friend struct detail::Promise<T>;
     explicit Coro(handle_type h) noexcept : h_(h) {}
+    handle_type typed() const noexcept { return handle_type::from_address(h_.address()); }
     void reset() noexcept {
         if (h_) std::exchange(h_, {}).destroy();
     }
-    handle_type h_;
+    // Type-erased and mutable: a task destroyed mid-chain clears the slot of
+    // the Coro whose frame it already destroyed (see TaskBase::~TaskBase).
+    mutable std::coroutine_handle<> h_;
 };
 
 namespace detail {
 template <class T>
 Coro<T> Promise<T>::get_return_object() noexcept {
     return Coro<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
+}
+template <class T>
+Coro<T&> Promise<T&>::get_return_object() noexcept {
+    return Coro<T&>(std::coroutine_handle<Promise<T&>>::from_promise(*this));
 }
 inline Coro<void> Promise<void>::get_return_object() noexcept {
     return Coro<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));

@@ -37,9 +37,10 @@ template <>
 struct ValueSlot<void> {};
 
 template <class T>
-class FutureState final : public FutureStateBase, public FrameAllocated {
+class FutureState : public FutureStateBase, public FrameAllocated {  // gather's state derives
 public:
-    explicit FutureState(EventLoop& loop) noexcept : FutureStateBase(loop, kHeapFuture) {
+    explicit FutureState(EventLoop& loop, FKind kind = kHeapFuture) noexcept
+        : FutureStateBase(loop, kind) {
         deleter_ = [](FutureStateBase* f) noexcept { delete static_cast<FutureState*>(f); };
     }
     using FrameAllocated::operator new;
@@ -49,7 +50,8 @@ public:
 
 template <class Handle, class F>
 struct DoneCallback final : DoneCallbackNode, FrameAllocated {
-    explicit DoneCallback(F&& fn) : f(std::move(fn)) {}
+    template <class G>
+    explicit DoneCallback(G&& g) : f(std::forward<G>(g)) {}
     using FrameAllocated::operator new;
     using FrameAllocated::operator delete;
     void invoke(FutureBase* fut) override {
@@ -163,11 +165,8 @@ Future<T> EventLoop::create_future() {
 template <class T>
 T EventLoop::run_until_complete(Future<T> future) {
     check_runnable();
-    bool stopped_by_us = false;
-    const CallbackId id = future.add_done_callback([&stopped_by_us](const Future<T>& f) {
-        stopped_by_us = true;
-        if (EventLoop* l = f.base()->loop()) l->stop();
-    });
+    const CallbackId id = future.add_done_callback(
+        [](const Future<T>& f) { detail::stop_loop_when_done(*f.base()); });
     run_forever();
     future.remove_done_callback(id);
     if (!future.done()) throw RuntimeError("Event loop stopped before Future completed.");

@@ -93,8 +93,12 @@ struct CallbackBase : TimerNode {
     std::uint32_t refs = 1;
     bool cancelled = false;
     bool is_timer = false;
+    bool running = false;
 
     virtual void invoke() = 0;
+    /// Destroys the callable early (a cancelled handle, as CPython's
+    /// `_callback = None`), so what it captured does not outlive the cancel.
+    virtual void drop() noexcept = 0;
     virtual ~CallbackBase() = default;
 
     void release() noexcept {
@@ -105,11 +109,13 @@ struct CallbackBase : TimerNode {
 
 template <class F>
 struct Callback final : CallbackBase, FrameAllocated {
-    explicit Callback(F&& f) : fn(std::move(f)) {}
-    void invoke() override { fn(); }
+    template <class G>
+    explicit Callback(G&& g) : fn(std::in_place, std::forward<G>(g)) {}
+    void invoke() override { (*fn)(); }
+    void drop() noexcept override { fn.reset(); }
     using FrameAllocated::operator new;
     using FrameAllocated::operator delete;
-    F fn;
+    std::optional<F> fn;
 };
 
 /// Socket-free poller: epoll with an eventfd for wake-ups. Only src/loop/
@@ -257,6 +263,7 @@ private:
     friend class detail::TaskBase;
     friend class detail::FutureBase;
     friend class Handle;
+    friend class Runner;
 
     void check_closed() const;
     void check_runnable() const;

@@ -43,7 +43,8 @@ public:
         Task<T> task = begin_run(std::move(coro));
         SigintScope scope(*this, task);
         try {
-            return loop_->run_until_complete(task);
+            loop_->check_runnable();
+            return loop_->run_task_until_complete(task, true);
         } catch (const CancelledError&) {
             if (interrupt_count_.load() > 0 && task.uncancel() == 0) throw KeyboardInterrupt();
             throw;

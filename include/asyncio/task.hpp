@@ -166,6 +166,7 @@ std::uint64_t next_task_id() noexcept;
 
 template <class T>
 Task<T> EventLoop::create_task(Coro<T> coro, TaskOptions options) {
+    static_assert(!std::is_reference_v<T>, "a task cannot return a reference; return a value");
     check_closed();
     if (!coro) throw ValueError("create_task() needs a coroutine");
     if (coro.awaited()) throw RuntimeError("cannot reuse already awaited coroutine");
@@ -209,15 +210,23 @@ TaskRef current_task(EventLoop* loop = nullptr);
 /// The not-yet-finished tasks of `loop` (default: the running loop).
 std::vector<TaskRef> all_tasks(EventLoop* loop = nullptr);
 
+namespace detail {
+/// The task's result, moved out of it (for a task nobody else can see, such
+/// as the main task of run()), so that move-only results work.
+template <class T>
+T take_result(Task<T>& task) {
+    task.base()->check_result();
+    if constexpr (!std::is_void_v<T>) {
+        auto h = std::coroutine_handle<Promise<T>>::from_address(task.base()->root().address());
+        return std::move(*h.promise().value_);
+    }
+}
+}  // namespace detail
+
 template <class T>
 T EventLoop::run_task_until_complete(Task<T>& task, bool owned) {
-    bool stop_requested = false;
-    const CallbackId id = task.add_done_callback([&stop_requested](const Task<T>& t) {
-        // CPython's _run_until_complete_cb: KeyboardInterrupt/SystemExit
-        // propagate by themselves.
-        stop_requested = true;
-        if (EventLoop* l = t.base()->loop()) l->stop();
-    });
+    const CallbackId id =
+        task.add_done_callback([](const Task<T>& t) { detail::stop_loop_when_done(*t.base()); });
     try {
         run_forever();
     } catch (...) {
@@ -230,10 +239,15 @@ T EventLoop::run_task_until_complete(Task<T>& task, bool owned) {
     }
     task.remove_done_callback(id);
     if (!task.done()) throw RuntimeError("Event loop stopped before Future completed.");
-    if constexpr (std::is_void_v<T>)
-        task.result();
-    else
+    // A move-only result is moved out even of a task the caller holds (there
+    // is no other way to return it); a copyable one is copied from a task that
+    // others may see.
+    if constexpr (std::is_void_v<T> || !std::is_copy_constructible_v<T>) {
+        return detail::take_result(task);
+    } else {
+        if (owned) return detail::take_result(task);
         return task.result();
+    }
 }
 
 template <class T>

@@ -28,7 +28,7 @@ void TimerHeap::remove(TimerNode* n) noexcept {
 }
 
 void TimerHeap::take_due(double end_time) {
-    while (!heap_.empty() && heap_.front()->when < end_time) {
+    while (!heap_.empty() && heap_.front()->when <= end_time) {
         TimerNode* t = heap_.front();
         remove(t);
         t->heap_index = kDueBit | due_.size();

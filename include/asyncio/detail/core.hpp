@@ -49,7 +49,9 @@ template <class T>
 using result_ref_t = typename result_ref<T>::type;
 
 enum FState : std::uint8_t { kPending = 0, kFinished = 1, kCancelled = 2 };
-enum FKind : std::uint8_t { kHeapFuture = 0, kEmbeddedFuture = 1, kTask = 2 };
+// kGatheringFuture: a heap future (deleted through deleter_) whose cancel()
+// is its cancel_hook_ — gather's _GatheringFuture (asyncio/gather.hpp).
+enum FKind : std::uint8_t { kHeapFuture = 0, kEmbeddedFuture = 1, kTask = 2, kGatheringFuture = 3 };
 
 class TaskBase;
 struct PromiseBase;
@@ -75,8 +77,18 @@ public:
     void release() noexcept {
         if (--refs_ == 0) last_ref_gone();
     }
+    /// Takes a waiter's reference, except on a future embedded in the very
+    /// frame that waits on it (a sleep): that one outlives the wait by
+    /// construction, and may be gone by the time the step that resumed it
+    /// ends. Returns whether a reference was taken.
+    bool hold() noexcept {
+        if (kind_ == kEmbeddedFuture) return false;
+        ++refs_;
+        return true;
+    }
 
     bool done() const noexcept { return state_ != kPending; }
+    bool embedded() const noexcept { return kind_ == kEmbeddedFuture; }
     bool cancelled() const noexcept { return state_ == kCancelled; }
     bool is_task() const noexcept { return kind_ == kTask; }
     /// The loop, or nullptr once it has been destroyed.
@@ -110,6 +122,9 @@ public:
         cb_tail_ = n;
     }
     bool remove_callback(ReadyNode* n) noexcept;
+    /// The newest node of the callback list (nullptr if none): gather, wait
+    /// and as_completed spot a future passed twice with it, in O(1).
+    ReadyNode* last_callback() const noexcept { return cb_tail_; }
     CallbackId add_done_callback_node(struct DoneCallbackNode* n);
     std::size_t remove_done_callback(CallbackId id) noexcept;
 
@@ -142,6 +157,7 @@ protected:
     std::uint64_t propagate_ : 1 = 0;      // Task: ended with KeyboardInterrupt/SystemExit
     std::uint64_t registered_ : 1 = 0;     // Task: in the loop's list of pending tasks
     std::uint64_t transparent_ : 1 = 0;    // Task: parked in a frame that only passes errors on
+    std::uint64_t waiter_held_ : 1 = 0;    // Task: holds a reference on fut_waiter_ (until its step)
     std::uint64_t reported_ : 1 = 0;       // already reported to the exception handler
 };
 
@@ -151,6 +167,8 @@ public:
     using FutureBase::FutureBase;
     std::exception_ptr exc_;
     void (*deleter_)(FutureStateBase*) noexcept = nullptr;
+    // kGatheringFuture only: what cancel() does (CPython's _GatheringFuture.cancel).
+    bool (*cancel_hook_)(FutureStateBase*, const std::optional<std::string>&) = nullptr;
 
 protected:
     ~FutureStateBase() = default;
@@ -209,10 +227,13 @@ public:
     std::coroutine_handle<> root() const noexcept { return root_; }
 
     /// Parks the task until `fut` completes (CPython: yield fut from __step).
+    /// The task holds a reference on what it waits for, as CPython's
+    /// _fut_waiter does, so a future nobody else holds can still be cancelled.
     void wait_on(FutureBase* fut, std::coroutine_handle<> h) noexcept {
         resume_ = h;
         waiting_ = 1;
         fut_waiter_ = fut;
+        waiter_held_ = fut->hold();
         fut->add_callback(this);
     }
     /// Like wait_on, from a frame whose body does nothing with an exception
@@ -275,6 +296,10 @@ struct PromiseBase : FrameAllocated {
     std::coroutine_handle<> continuation_;
     TaskBase* task_ = nullptr;
     std::exception_ptr exc_;
+    // The Coro object that owns this frame while it is awaited, so that a
+    // task destroyed mid-chain can destroy the frames innermost first, in a
+    // loop, and tell each owner its frame is gone (no recursion 100k deep).
+    void* owner_ = nullptr;
     bool awaited_ = false;  // awaited or wrapped in a task once already
 
     std::suspend_always initial_suspend() const noexcept { return {}; }
@@ -327,6 +352,14 @@ struct FutureAwaiter {
         task->wait_on(fut, h);
     }
     decltype(auto) await_resume() {
+        // The reference wait_on() took passes to this awaiter at the step and
+        // goes when the await expression completes, as in Python.
+        struct Drop {
+            FutureBase* f;
+            ~Drop() {
+                if (f && !f->embedded()) f->release();
+            }
+        } drop{task ? fut : nullptr};
         if (task) task->check_resume();
         return Get::get(fut);
     }
@@ -349,9 +382,18 @@ struct YieldAwaiter {
 
 std::exception_ptr make_bad_await_error(FutureBase* fut, TaskBase* task);
 
+/// True for KeyboardInterrupt and SystemExit (and their subclasses).
+bool is_exit_exception(const std::exception_ptr& e) noexcept;
+
+/// CPython's _run_until_complete_cb: stop the loop once `f` is done, except
+/// after KeyboardInterrupt/SystemExit, which leave the loop by themselves.
+/// Captures nothing, because it may run in a later run of the loop.
+void stop_loop_when_done(FutureBase& f) noexcept;
+
 template <class Get>
 void FutureAwaiter<Get>::bad_await(std::coroutine_handle<> h) {
     task->fail_next_step(make_bad_await_error(fut, task), h);
+    fut = nullptr;  // no reference taken; await_resume throws the error first
 }
 
 }  // namespace detail
