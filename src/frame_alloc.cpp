@@ -5,34 +5,30 @@ namespace asyncio::detail {
 
 namespace {
 
-thread_local FrameCache t_cache;  // zero-initialised, trivially destructible
-
 // Returns the cached blocks to malloc when the thread ends (so LeakSanitizer
 // and valgrind see nothing, and short-lived threads give their memory back).
 struct CacheReleaser {
     bool armed = false;
     ~CacheReleaser() {
         for (std::size_t i = 0; i < kFrameClasses; ++i) {
-            FreeBlock* b = t_cache.heads[i];
+            FreeBlock* b = t_frame_cache.heads[i];
             while (b) {
                 FreeBlock* next = b->next;
                 std::free(b);
                 b = next;
             }
-            t_cache.heads[i] = nullptr;
-            t_cache.cached_bytes[i] = 0;
+            t_frame_cache.heads[i] = nullptr;
+            t_frame_cache.cached_bytes[i] = 0;
         }
-        t_cache.registered = false;
+        t_frame_cache.registered = false;
     }
 };
 thread_local CacheReleaser t_releaser;
 
 }  // namespace
 
-FrameCache& frame_cache() noexcept { return t_cache; }
-
 void frame_cache_register_thread() noexcept {
-    t_cache.registered = true;
+    t_frame_cache.registered = true;
     t_releaser.armed = true;  // first odr-use constructs it and registers its destructor
 }
 

@@ -22,11 +22,6 @@ EventLoop& FutureBase::get_loop() const {
     return *anchor_->loop;
 }
 
-std::exception_ptr& FutureBase::exc_slot() noexcept {
-    if (kind_ == kTask) return static_cast<TaskBase*>(this)->root_promise().exc_;
-    return static_cast<FutureStateBase*>(this)->exc_;
-}
-
 FutureBase::~FutureBase() {
     // Done callbacks that never got scheduled die with the future. (A waiting
     // task cannot be in the list: it holds a reference to what it awaits.)

@@ -12,12 +12,9 @@ namespace detail {
 
 namespace {
 
-// Task-N names come from one process-wide counter, like CPython's. Each
-// thread reserves a block of ids so that create_task pays no atomic op.
+// Task-N names come from one process-wide counter, like CPython's.
 std::atomic<std::uint64_t> g_next_id_block{0};
 constexpr std::uint64_t kIdBlock = 1024;
-thread_local std::uint64_t t_next_id = 0;
-thread_local std::uint64_t t_id_end = 0;
 
 bool is_cancelled_error(const std::exception_ptr& e) noexcept {
 #if defined(__GLIBCXX__) && defined(__cpp_rtti)
@@ -56,12 +53,11 @@ void stop_loop_when_done(FutureBase& f) noexcept {
     if (EventLoop* l = f.loop()) l->stop();
 }
 
-std::uint64_t next_task_id() noexcept {
-    if (t_next_id == t_id_end) {
-        t_next_id = g_next_id_block.fetch_add(kIdBlock, std::memory_order_relaxed) + 1;
-        t_id_end = t_next_id + kIdBlock;
-    }
-    return t_next_id++;
+std::uint64_t reserve_task_ids() noexcept {
+    const std::uint64_t first = g_next_id_block.fetch_add(kIdBlock, std::memory_order_relaxed) + 1;
+    t_next_task_id = first + 1;
+    t_task_id_end = first + kIdBlock;
+    return first;
 }
 
 TaskBase::~TaskBase() {

@@ -173,8 +173,21 @@ public:
     double when() const noexcept { return p_ ? p_->when : 0.0; }
 };
 
+namespace detail {
+/// The loop running in this thread (nullptr outside run_forever()).
+inline thread_local EventLoop* t_running_loop = nullptr;
+inline EventLoop* running_loop() noexcept { return t_running_loop; }
+[[noreturn]] void throw_no_running_loop();
+[[noreturn]] void throw_loop_closed();
+}  // namespace detail
+
 /// Returns the loop running in this thread; throws RuntimeError("no running event loop").
-EventLoop& get_running_loop();
+inline EventLoop& get_running_loop() {
+    EventLoop* l = detail::t_running_loop;
+    if (!l) [[unlikely]]
+        detail::throw_no_running_loop();
+    return *l;
+}
 
 class EventLoop {
 public:
@@ -231,7 +244,9 @@ public:
     template <class T = void>
     Future<T> create_future();
     template <class T>
-    Task<T> create_task(Coro<T> coro, TaskOptions options = {});
+    Task<T> create_task(Coro<T> coro);
+    template <class T>
+    Task<T> create_task(Coro<T> coro, TaskOptions options);
 
     /// Runs until the awaitable is done and returns its result (or rethrows).
     template <class T>
@@ -265,7 +280,10 @@ private:
     friend class Handle;
     friend class Runner;
 
-    void check_closed() const;
+    void check_closed() const {
+        if (closed_) [[unlikely]]
+            detail::throw_loop_closed();
+    }
     void check_runnable() const;
     void run_once();
     void run_ready(detail::ReadyNode* chain);
@@ -273,6 +291,8 @@ private:
     void enqueue_threadsafe(detail::CallbackBase* cb);
     template <class T>
     T run_task_until_complete(Task<T>& task, bool owned);
+    template <class T>
+    Task<T> make_task(Coro<T>& coro, std::optional<std::string>* name);
 
     detail::ReadyQueue ready_;
     detail::TaskBase* current_task_ = nullptr;
@@ -305,9 +325,6 @@ private:
 std::unique_ptr<EventLoop> new_event_loop();
 
 namespace detail {
-
-/// The loop running in this thread (nullptr outside run_forever()).
-EventLoop* running_loop() noexcept;
 
 /// Library-internal access to the loop's machinery (not API).
 struct LoopAccess {

@@ -160,23 +160,21 @@ struct ExceptionContext {
     TaskRef task = {};
 };
 
-namespace detail {
-std::uint64_t next_task_id() noexcept;
-}
-
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, TaskOptions options) {
+Task<T> EventLoop::make_task(Coro<T>& coro, std::optional<std::string>* name) {
     static_assert(!std::is_reference_v<T>, "a task cannot return a reference; return a value");
     check_closed();
-    if (!coro) throw ValueError("create_task() needs a coroutine");
-    if (coro.awaited()) throw RuntimeError("cannot reuse already awaited coroutine");
+    if (!coro) [[unlikely]]
+        throw ValueError("create_task() needs a coroutine");
+    if (coro.awaited()) [[unlikely]]
+        throw RuntimeError("cannot reuse already awaited coroutine");
     auto h = coro.release();
     detail::PromiseBase& p = h.promise();
     p.awaited_ = true;
     auto* t = new detail::TaskBase(*this, h);  // refs_ == 1: the loop's reference
     p.task_ = t;
-    if (options.name)
-        t->set_name(std::move(*options.name));
+    if (name && *name)
+        t->set_name(std::move(**name));
     else
         t->set_id(detail::next_task_id());
     detail::LoopAccess::register_task(*this, t);
@@ -185,9 +183,23 @@ Task<T> EventLoop::create_task(Coro<T> coro, TaskOptions options) {
     return Task<T>::adopt(t);
 }
 
+template <class T>
+Task<T> EventLoop::create_task(Coro<T> coro) {
+    return make_task(coro, nullptr);
+}
+
+template <class T>
+Task<T> EventLoop::create_task(Coro<T> coro, TaskOptions options) {
+    return make_task(coro, &options.name);
+}
+
 /// Wraps `coro` in a Task scheduled on the running loop.
 template <class T>
-Task<T> create_task(Coro<T> coro, TaskOptions options = {}) {
+Task<T> create_task(Coro<T> coro) {
+    return get_running_loop().create_task(std::move(coro));
+}
+template <class T>
+Task<T> create_task(Coro<T> coro, TaskOptions options) {
     return get_running_loop().create_task(std::move(coro), std::move(options));
 }
 

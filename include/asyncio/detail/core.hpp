@@ -128,7 +128,7 @@ public:
     CallbackId add_done_callback_node(struct DoneCallbackNode* n);
     std::size_t remove_done_callback(CallbackId id) noexcept;
 
-    std::exception_ptr& exc_slot() noexcept;
+    inline std::exception_ptr& exc_slot() noexcept;
     bool has_exception() noexcept { return static_cast<bool>(exc_slot()); }
 
 protected:
@@ -325,6 +325,22 @@ inline PromiseBase& TaskBase::root_promise() const noexcept {
     // max_align_t aligned (checked in Promise<T>), so the promise sits at the
     // same frame offset for every T.
     return std::coroutine_handle<PromiseBase>::from_address(root_.address()).promise();
+}
+
+inline std::exception_ptr& FutureBase::exc_slot() noexcept {
+    if (kind_ == kTask) return static_cast<TaskBase*>(this)->root_promise().exc_;
+    return static_cast<FutureStateBase*>(this)->exc_;
+}
+
+// Task-N ids: a thread hands them out from a block it reserved from one
+// process-wide counter, so create_task needs no atomic operation.
+inline thread_local std::uint64_t t_next_task_id = 0;
+inline thread_local std::uint64_t t_task_id_end = 0;
+std::uint64_t reserve_task_ids() noexcept;  // refills the block, returns its first id
+inline std::uint64_t next_task_id() noexcept {
+    if (t_next_task_id == t_task_id_end) [[unlikely]]
+        return reserve_task_ids();
+    return t_next_task_id++;
 }
 
 template <class P>

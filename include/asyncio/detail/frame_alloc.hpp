@@ -40,7 +40,8 @@ struct FrameCache {
     bool registered;  // the thread-exit releaser is armed
 };
 
-FrameCache& frame_cache() noexcept;
+inline thread_local FrameCache t_frame_cache{};  // zero-initialised, trivially destructible
+inline FrameCache& frame_cache() noexcept { return t_frame_cache; }
 void frame_cache_register_thread() noexcept;  // frees the lists at thread exit
 
 inline void* frame_alloc(std::size_t n) {
