@@ -70,7 +70,7 @@ TaskBase::~TaskBase() {
     // innermost outwards, iteratively. Destroying the root alone would recurse
     // through every Coro destructor (a stack overflow 100,000 levels down),
     // and innermost-first keeps each frame's locals alive for its children.
-    std::coroutine_handle<> h = resume_;
+    std::coroutine_handle<> h = resume_slot();
     while (h && h != root_) {
         PromiseBase& p = std::coroutine_handle<PromiseBase>::from_address(h.address()).promise();
         const std::coroutine_handle<> parent = p.continuation_;
@@ -103,7 +103,7 @@ void TaskBase::step() {
     }
     TaskBase*& current = LoopAccess::current_task(loop);
     current = this;
-    std::coroutine_handle<> h = std::exchange(resume_, {});
+    std::coroutine_handle<> h = std::exchange(resume_slot(), {});
     waiting_ = 0;
     if (transparent_) [[unlikely]] {
         transparent_ = 0;
@@ -119,7 +119,7 @@ void TaskBase::step() {
     for (;;) {
         h.resume();
         if (waiting_) break;
-        h = std::exchange(resume_, {});
+        h = std::exchange(resume_slot(), {});
         if (!h) break;
     }
     // Cancelled while it ran, and now blocked on a future: cancel that future

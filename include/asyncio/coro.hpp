@@ -65,9 +65,8 @@ struct CoroAwaiter {
     std::coroutine_handle<>* owner;  // the awaited Coro's handle slot
 
     bool await_ready() const {
-        PromiseBase& p = h.promise();
-        if (p.awaited_) throw RuntimeError("cannot reuse already awaited coroutine");
-        p.awaited_ = true;
+        // task_ is set by await_suspend right after this, or by create_task.
+        if (h.promise().task_) throw RuntimeError("cannot reuse already awaited coroutine");
         return false;
     }
     template <class P>
@@ -111,7 +110,7 @@ public:
 
     explicit operator bool() const noexcept { return static_cast<bool>(h_); }
     /// True once the coroutine has been awaited or handed to a task.
-    bool awaited() const noexcept { return h_ && typed().promise().awaited_; }
+    bool awaited() const noexcept { return h_ && typed().promise().task_ != nullptr; }
 
     /// Suspends: the caller, while the coroutine runs in the same task.
     /// Throws: what the coroutine throws; RuntimeError("cannot reuse already

@@ -170,7 +170,6 @@ Task<T> EventLoop::make_task(Coro<T>& coro, std::optional<std::string>* name) {
         throw RuntimeError("cannot reuse already awaited coroutine");
     auto h = coro.release();
     detail::PromiseBase& p = h.promise();
-    p.awaited_ = true;
     auto* t = new detail::TaskBase(*this, h);  // refs_ == 1: the loop's reference
     p.task_ = t;
     if (name && *name)
