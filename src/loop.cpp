@@ -51,10 +51,12 @@ ReadyNode* chain_tail(ReadyNode* n) noexcept {
 
 void print_exception_context(const ExceptionContext& context) noexcept {
     try {
+        // Built with append: `"literal" + std::string` here trips g++ 12's
+        // -Wrestrict false positive at -O3 (GCC PR 105329).
         std::string text =
             context.message.empty() ? "Unhandled exception in event loop" : context.message;
-        if (context.task) text += "\ntask: " + context.task.base()->repr();
-        if (context.exception) text += "\n" + describe_exception(context.exception);
+        if (context.task) text.append("\ntask: ").append(context.task.base()->repr());
+        if (context.exception) text.append("\n").append(describe_exception(context.exception));
         std::cerr << text << std::endl;
     } catch (...) {
     }
