@@ -20,10 +20,9 @@
 // --quick N (compare.py --quick picks the instance whose /N matches), plus
 // BM_create_task_await/1000 for the small-N cost (caches warm, everything
 // in L1/L2).
+#include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <time.h>
-
-#include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <cstddef>
@@ -92,7 +91,9 @@ struct Regions {
 // async def trivial(): return 1
 // timed: tasks = [create_task(trivial()) for _ in range(N)]; for t in tasks: await t
 
-asyncio::Coro<int> trivial() { co_return 1; }
+asyncio::Coro<int> trivial() {
+    co_return 1;
+}
 
 struct S1Result {
     Region timed;         // creation + awaits (the Python protocol)
@@ -144,7 +145,9 @@ BENCHMARK(BM_create_task_await)
 // async def leaf(i): return i
 // in one task, timed: acc = 0; for i in range(N): acc += await leaf(i)
 
-asyncio::Coro<std::int64_t> leaf(std::int64_t i) { co_return i; }
+asyncio::Coro<std::int64_t> leaf(std::int64_t i) {
+    co_return i;
+}
 
 asyncio::Coro<void> s2_chained_await(std::int64_t n, Region* out) {
     // Runs inside the Runner's main task: that is the "one task".
@@ -188,16 +191,18 @@ struct SwitchState {
     asyncio::Future<void> pong;
 };
 
-asyncio::Coro<void> ponger(SwitchState& state, asyncio::EventLoop& loop, std::int64_t n) {  // task B
+asyncio::Coro<void> ponger(SwitchState& state, asyncio::EventLoop& loop,
+                           std::int64_t n) {  // task B
     for (std::int64_t i = 0; i < n; ++i) {
         co_await asyncio::Future<void>(state.ping);  // (1) wait for A
         state.ping = loop.create_future<void>();     // (2) arm next ping BEFORE waking A
         asyncio::Future<void> pong = std::exchange(state.pong, {});
-        pong.set_result();                           // (3) wake A
+        pong.set_result();  // (3) wake A
     }
 }
 
-asyncio::Coro<void> pinger(SwitchState& state, asyncio::EventLoop& loop, std::int64_t n) {  // task A
+asyncio::Coro<void> pinger(SwitchState& state, asyncio::EventLoop& loop,
+                           std::int64_t n) {  // task A
     for (std::int64_t i = 0; i < n; ++i) {
         state.pong = loop.create_future<void>();     // (4) arm pong BEFORE waking B
         state.ping.set_result();                     // (5) wake B
@@ -244,7 +249,8 @@ BENCHMARK(BM_task_switch)
 asyncio::Coro<void> s4_cancel_sleeping(std::int64_t n, Region* out) {
     std::vector<asyncio::Task<void>> tasks;
     tasks.reserve(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(asyncio::sleep(3600)));
+    for (std::int64_t i = 0; i < n; ++i)
+        tasks.push_back(asyncio::create_task(asyncio::sleep(3600)));
     co_await asyncio::sleep(0);  // every task is now suspended inside sleep
     const RegionTimer timer;
     for (auto& t : tasks) t.cancel();
@@ -346,7 +352,9 @@ private:
     std::size_t bytes_[asyncio::detail::kFrameClasses];
 };
 
-asyncio::Coro<void> waiter(asyncio::Future<void> f) { co_await f; }
+asyncio::Coro<void> waiter(asyncio::Future<void> f) {
+    co_await f;
+}
 
 struct S5Result {
     double bytes_per_task = 0;

@@ -29,9 +29,8 @@
 // (wall clock). The counter cpu_ns_per_item measures the same region in this
 // thread's CPU time, which time stolen by other processes on a shared
 // machine does not inflate.
-#include <time.h>
-
 #include <benchmark/benchmark.h>
+#include <time.h>
 
 #include <chrono>
 #include <cstddef>
@@ -76,7 +75,9 @@ asyncio::RunOptions virtual_clock() {
     return {.loop_factory = asyncio::testing::new_virtual_event_loop};
 }
 
-asyncio::Coro<int> trivial() { co_return 1; }
+asyncio::Coro<int> trivial() {
+    co_return 1;
+}
 
 /// Runs `scenario(n, &region)` once per benchmark iteration on one Runner;
 /// returns the thread CPU seconds of all the timed regions.
@@ -115,7 +116,11 @@ asyncio::Coro<void> tasks_baseline(std::int64_t n, Region* out) {
 void BM_tasks_baseline(benchmark::State& state) {
     run_scenario(state, tasks_baseline, state.range(0));
 }
-BENCHMARK(BM_tasks_baseline)->Arg(100'000)->Arg(1'000)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_tasks_baseline)
+    ->Arg(100'000)
+    ->Arg(1'000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 asyncio::Coro<void> gather_coroutines(std::int64_t n, Region* out) {
     std::vector<asyncio::Coro<int>> coros;
@@ -135,7 +140,11 @@ asyncio::Coro<void> gather_coroutines(std::int64_t n, Region* out) {
 void BM_gather_coroutines(benchmark::State& state) {
     run_scenario(state, gather_coroutines, state.range(0));
 }
-BENCHMARK(BM_gather_coroutines)->Arg(100'000)->Arg(1'000)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_gather_coroutines)
+    ->Arg(100'000)
+    ->Arg(1'000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 asyncio::Coro<void> gather_tasks(std::int64_t n, Region* out) {
     std::vector<asyncio::Task<int>> tasks;
@@ -153,12 +162,16 @@ asyncio::Coro<void> gather_tasks(std::int64_t n, Region* out) {
     if (sum != n) std::abort();
 }
 
-void BM_gather_tasks(benchmark::State& state) { run_scenario(state, gather_tasks, state.range(0)); }
+void BM_gather_tasks(benchmark::State& state) {
+    run_scenario(state, gather_tasks, state.range(0));
+}
 BENCHMARK(BM_gather_tasks)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 // ------------------------------------------------------------ wait
 
-asyncio::Coro<void> finish_at(double seconds) { co_await asyncio::sleep(seconds); }
+asyncio::Coro<void> finish_at(double seconds) {
+    co_await asyncio::sleep(seconds);
+}
 
 /// N tasks finishing `per_round` at a time, 1 ms apart; wait(FIRST_COMPLETED)
 /// until all are done. Times only the wait loop.
@@ -167,12 +180,14 @@ asyncio::Coro<void> wait_until_done(std::int64_t n, std::int64_t per_round, Regi
     std::vector<asyncio::Task<>> pending;
     pending.reserve(static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i)
-        pending.push_back(asyncio::create_task(finish_at(1e-3 * static_cast<double>(1 + i / per_round))));
+        pending.push_back(
+            asyncio::create_task(finish_at(1e-3 * static_cast<double>(1 + i / per_round))));
     const RegionTimer timer;
     std::int64_t done = 0;
     *calls = 0;
     while (!pending.empty()) {
-        auto r = co_await asyncio::wait(std::move(pending), {.return_when = asyncio::FIRST_COMPLETED});
+        auto r =
+            co_await asyncio::wait(std::move(pending), {.return_when = asyncio::FIRST_COMPLETED});
         done += static_cast<std::int64_t>(r.done.size());
         pending = std::move(r.pending);
         ++*calls;
@@ -204,7 +219,8 @@ void BM_wait_first_completed_batches(benchmark::State& state) {
     const std::int64_t n = state.range(0);
     std::int64_t calls = 0;
     run_scenario(
-        state, [&](std::int64_t m, Region* out) { return wait_until_done(m, 100, out, &calls); }, n);
+        state, [&](std::int64_t m, Region* out) { return wait_until_done(m, 100, out, &calls); },
+        n);
     state.counters["calls"] = static_cast<double>(calls);
 }
 BENCHMARK(BM_wait_first_completed_batches)
@@ -226,7 +242,9 @@ asyncio::Coro<void> as_completed_plain(std::int64_t n, Region* out) {
     if (sum != n) std::abort();
 }
 
-void BM_as_completed(benchmark::State& state) { run_scenario(state, as_completed_plain, state.range(0)); }
+void BM_as_completed(benchmark::State& state) {
+    run_scenario(state, as_completed_plain, state.range(0));
+}
 BENCHMARK(BM_as_completed)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 asyncio::Coro<void> as_completed_next(std::int64_t n, Region* out) {
@@ -244,7 +262,9 @@ asyncio::Coro<void> as_completed_next(std::int64_t n, Region* out) {
     if (sum != n) std::abort();
 }
 
-void BM_as_completed_next(benchmark::State& state) { run_scenario(state, as_completed_next, state.range(0)); }
+void BM_as_completed_next(benchmark::State& state) {
+    run_scenario(state, as_completed_next, state.range(0));
+}
 BENCHMARK(BM_as_completed_next)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -61,7 +61,10 @@ void BM_lock_guard_uncontended(benchmark::State& state) {
     runner.close();
     state.SetItemsProcessed(state.iterations() * n);
 }
-BENCHMARK(BM_lock_guard_uncontended)->Arg(1'000'000)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_lock_guard_uncontended)
+    ->Arg(1'000'000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 asyncio::Coro<void> sem_worker(asyncio::Semaphore& sem, int* inside, int* max_inside) {
     co_await sem.acquire();

@@ -35,7 +35,9 @@ double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-asyncio::Coro<int> trivial() { co_return 1; }
+asyncio::Coro<int> trivial() {
+    co_return 1;
+}
 
 /// Runs `scenario(n, &seconds)` once per benchmark iteration on one Runner.
 template <class Scenario>
@@ -66,22 +68,35 @@ asyncio::Coro<void> tasks_baseline(std::int64_t n, double* out) {
     if (sum != n) std::abort();
 }
 
-void BM_tasks_baseline(benchmark::State& state) { run_scenario(state, tasks_baseline); }
+void BM_tasks_baseline(benchmark::State& state) {
+    run_scenario(state, tasks_baseline);
+}
 BENCHMARK(BM_tasks_baseline)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 asyncio::Coro<void> task_group(std::int64_t n, double* out) {
     const auto t0 = Clock::now();
-    co_await asyncio::async_with(asyncio::TaskGroup(), [&](asyncio::TaskGroup& tg) -> asyncio::Coro<> {
-        for (std::int64_t i = 0; i < n; ++i) tg.create_task(trivial());
-        co_return;
-    });
+    co_await asyncio::async_with(asyncio::TaskGroup(),
+                                 [&](asyncio::TaskGroup& tg) -> asyncio::Coro<> {
+                                     for (std::int64_t i = 0; i < n; ++i) tg.create_task(trivial());
+                                     co_return;
+                                 });
     *out = seconds_since(t0);
 }
 
-void BM_task_group(benchmark::State& state) { run_scenario(state, task_group); }
-BENCHMARK(BM_task_group)->Arg(100'000)->Arg(10'000)->Arg(1'000)->Arg(100)->UseManualTime()->Unit(benchmark::kMillisecond);
+void BM_task_group(benchmark::State& state) {
+    run_scenario(state, task_group);
+}
+BENCHMARK(BM_task_group)
+    ->Arg(100'000)
+    ->Arg(10'000)
+    ->Arg(1'000)
+    ->Arg(100)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
-asyncio::Coro<void> sleeper() { co_await asyncio::sleep(3600); }
+asyncio::Coro<void> sleeper() {
+    co_await asyncio::sleep(3600);
+}
 asyncio::Coro<void> failer() {
     co_await asyncio::sleep(1);
     throw std::runtime_error("boom");
@@ -90,11 +105,13 @@ asyncio::Coro<void> failer() {
 asyncio::Coro<void> task_group_cancel(std::int64_t n, double* out) {
     const auto t0 = Clock::now();
     try {
-        co_await asyncio::async_with(asyncio::TaskGroup(), [&](asyncio::TaskGroup& tg) -> asyncio::Coro<> {
-            for (std::int64_t i = 1; i < n; ++i) tg.create_task(sleeper());
-            tg.create_task(failer());
-            co_return;
-        });
+        co_await asyncio::async_with(asyncio::TaskGroup(),
+                                     [&](asyncio::TaskGroup& tg) -> asyncio::Coro<> {
+                                         for (std::int64_t i = 1; i < n; ++i)
+                                             tg.create_task(sleeper());
+                                         tg.create_task(failer());
+                                         co_return;
+                                     });
     } catch (const asyncio::ExceptionGroup&) {
         *out = seconds_since(t0);
         co_return;
@@ -102,7 +119,9 @@ asyncio::Coro<void> task_group_cancel(std::int64_t n, double* out) {
     std::abort();
 }
 
-void BM_task_group_cancel(benchmark::State& state) { run_scenario(state, task_group_cancel); }
+void BM_task_group_cancel(benchmark::State& state) {
+    run_scenario(state, task_group_cancel);
+}
 BENCHMARK(BM_task_group_cancel)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 asyncio::Coro<void> await_tasks(std::int64_t n, double* out) {
@@ -113,7 +132,9 @@ asyncio::Coro<void> await_tasks(std::int64_t n, double* out) {
     if (sum != n) std::abort();
 }
 
-void BM_await_task(benchmark::State& state) { run_scenario(state, await_tasks); }
+void BM_await_task(benchmark::State& state) {
+    run_scenario(state, await_tasks);
+}
 BENCHMARK(BM_await_task)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 asyncio::Coro<void> await_shields(std::int64_t n, double* out) {
@@ -125,7 +146,9 @@ asyncio::Coro<void> await_shields(std::int64_t n, double* out) {
     if (sum != n) std::abort();
 }
 
-void BM_await_shield(benchmark::State& state) { run_scenario(state, await_shields); }
+void BM_await_shield(benchmark::State& state) {
+    run_scenario(state, await_shields);
+}
 BENCHMARK(BM_await_shield)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace

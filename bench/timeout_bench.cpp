@@ -20,9 +20,8 @@
 //         -DASYNCIO_BUILD_EXAMPLES=OFF
 //   cmake --build build-rel --target timeout_bench
 //   build-rel/bench/timeout_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-#include <time.h>
-
 #include <benchmark/benchmark.h>
+#include <time.h>
 
 #include <chrono>
 #include <cstdint>
@@ -55,7 +54,9 @@ struct NullManager {
     Exit aexit(std::exception_ptr) noexcept { return {}; }
 };
 
-asyncio::Coro<int> finished(int v) { co_return v; }
+asyncio::Coro<int> finished(int v) {
+    co_return v;
+}
 
 double thread_cpu_seconds() {
     timespec ts;
@@ -97,10 +98,11 @@ void BM_timeout_async_with(benchmark::State& state) {
     int sink = 0;
     run_bench(state, [&] {
         return [&]() -> asyncio::Coro<> {
-            co_await asyncio::async_with(asyncio::timeout(10), [&](asyncio::Timeout&) -> asyncio::Coro<> {
-                ++sink;
-                co_return;
-            });
+            co_await asyncio::async_with(asyncio::timeout(10),
+                                         [&](asyncio::Timeout&) -> asyncio::Coro<> {
+                                             ++sink;
+                                             co_return;
+                                         });
         };
     });
     benchmark::DoNotOptimize(sink);
@@ -112,10 +114,11 @@ void BM_timeout_at_async_with(benchmark::State& state) {
     run_bench(state, [&] {
         return [&]() -> asyncio::Coro<> {
             const double deadline = 1e9;  // far in the future of the monotonic clock
-            co_await asyncio::async_with(asyncio::timeout_at(deadline), [&](asyncio::Timeout&) -> asyncio::Coro<> {
-                ++sink;
-                co_return;
-            });
+            co_await asyncio::async_with(asyncio::timeout_at(deadline),
+                                         [&](asyncio::Timeout&) -> asyncio::Coro<> {
+                                             ++sink;
+                                             co_return;
+                                         });
         };
     });
     benchmark::DoNotOptimize(sink);
@@ -138,19 +141,24 @@ void null_manager_bench(benchmark::State& state) {
     int sink = 0;
     run_bench(state, [&] {
         return [&]() -> asyncio::Coro<> {
-            co_await asyncio::async_with(NullManager<Ready>{}, [&](NullManager<Ready>&) -> asyncio::Coro<> {
-                ++sink;
-                co_return;
-            });
+            co_await asyncio::async_with(NullManager<Ready>{},
+                                         [&](NullManager<Ready>&) -> asyncio::Coro<> {
+                                             ++sink;
+                                             co_return;
+                                         });
         };
     });
     benchmark::DoNotOptimize(sink);
 }
 
-void BM_async_with_null_manager(benchmark::State& state) { null_manager_bench<true>(state); }
+void BM_async_with_null_manager(benchmark::State& state) {
+    null_manager_bench<true>(state);
+}
 BENCHMARK(BM_async_with_null_manager)->UseManualTime();
 
-void BM_async_with_null_coro_manager(benchmark::State& state) { null_manager_bench<false>(state); }
+void BM_async_with_null_coro_manager(benchmark::State& state) {
+    null_manager_bench<false>(state);
+}
 BENCHMARK(BM_async_with_null_coro_manager)->UseManualTime();
 
 void BM_wait_for_finished_coro(benchmark::State& state) {
@@ -164,9 +172,7 @@ BENCHMARK(BM_wait_for_finished_coro)->UseManualTime();
 
 void BM_await_finished_coro(benchmark::State& state) {
     int sink = 0;
-    run_bench(state, [&] {
-        return [&]() -> asyncio::Coro<> { sink += co_await finished(1); };
-    });
+    run_bench(state, [&] { return [&]() -> asyncio::Coro<> { sink += co_await finished(1); }; });
     benchmark::DoNotOptimize(sink);
 }
 BENCHMARK(BM_await_finished_coro)->UseManualTime();

@@ -27,7 +27,6 @@
 // A Coro is move-only, so the vector of coroutines is handed over with
 // std::move; as_completed() turns them into tasks at once.
 #include <asyncio.hpp>
-
 #include <iostream>
 #include <string>
 #include <utility>

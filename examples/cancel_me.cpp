@@ -42,7 +42,6 @@
 // when it need not, a local object whose destructor does the cleanup is the
 // shorter way.
 #include <asyncio.hpp>
-
 #include <exception>
 #include <iostream>
 

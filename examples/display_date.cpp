@@ -18,7 +18,6 @@
 //
 // Output: five lines such as "2024-05-01 17:13:52.123456", a second apart.
 #include <asyncio.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <ctime>

@@ -43,7 +43,6 @@
 // gather() of three coroutines gives a std::tuple; structured bindings
 // unpack it (a Python list of mixed types would be a tuple here too).
 #include <asyncio.hpp>
-
 #include <iostream>
 #include <string>
 
@@ -62,10 +61,8 @@ asyncio::Coro<int> factorial(std::string name, int number) {
 // Python's main(): C++ keeps that name for the program's entry point.
 asyncio::Coro<> async_main() {
     // Schedule three calls *concurrently*:
-    auto [a, b, c] = co_await asyncio::gather(
-        factorial("A", 2),
-        factorial("B", 3),
-        factorial("C", 4));
+    auto [a, b, c] =
+        co_await asyncio::gather(factorial("A", 2), factorial("B", 3), factorial("C", 4));
     std::cout << "[" << a << ", " << b << ", " << c << "]" << std::endl;
 }
 

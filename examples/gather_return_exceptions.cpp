@@ -33,7 +33,6 @@
 // `return_exceptions=True` is the tag asyncio::return_exceptions; each slot
 // is an asyncio::Outcome<int>: has_value(), value() (rethrows), exception().
 #include <asyncio.hpp>
-
 #include <exception>
 #include <iostream>
 #include <stdexcept>
@@ -45,11 +44,8 @@ asyncio::Coro<int> might_fail(int n) {
 
 // Python's main(): C++ keeps that name for the program's entry point.
 asyncio::Coro<> async_main() {
-    auto results = co_await asyncio::gather(
-        asyncio::return_exceptions,
-        might_fail(1),
-        might_fail(2),
-        might_fail(3));
+    auto results = co_await asyncio::gather(asyncio::return_exceptions, might_fail(1),
+                                            might_fail(2), might_fail(3));
     // results: (10, ValueError("oops!"), 30)
     auto print = [](const asyncio::Outcome<int>& r) {
         if (!r.has_value()) {

@@ -16,7 +16,6 @@
 // Note that simply calling async_main() does not schedule it: a Coro is lazy,
 // and only asyncio::run (or co_await, or create_task) runs it.
 #include <asyncio.hpp>
-
 #include <iostream>
 
 // Python's main(): C++ keeps that name for the program's entry point.

@@ -43,7 +43,6 @@
 // coroutine 'nested' was never awaited" for the bare nested() call; we say
 // nothing outside debug mode.
 #include <asyncio.hpp>
-
 #include <iostream>
 
 asyncio::Coro<int> nested() {

@@ -28,7 +28,6 @@
 //
 // Prints "C1 processed: P1-item-0" ... "P1-item-4", one every 0.1 s.
 #include <asyncio.hpp>
-
 #include <iostream>
 #include <string>
 #include <vector>

@@ -32,7 +32,6 @@
 //
 //     asyncio.run(main())
 #include <asyncio.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -61,7 +60,8 @@ asyncio::Coro<> async_main() {
 
     const auto started_at = std::chrono::steady_clock::now();
     co_await queue.join();
-    const std::chrono::duration<double> total_slept_for = std::chrono::steady_clock::now() - started_at;
+    const std::chrono::duration<double> total_slept_for =
+        std::chrono::steady_clock::now() - started_at;
 
     for (auto& task : tasks) task.cancel();
     for (auto& task : tasks) {  // gather(*tasks, return_exceptions=True)

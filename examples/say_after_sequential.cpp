@@ -26,7 +26,6 @@
 //     world
 //     finished at 17:13:55
 #include <asyncio.hpp>
-
 #include <ctime>
 #include <iostream>
 #include <string>

@@ -29,7 +29,6 @@
 // `async with asyncio.TaskGroup() as tg:` is asyncio::async_with with a
 // TaskGroup and a lambda coroutine that receives the group.
 #include <asyncio.hpp>
-
 #include <ctime>
 #include <iostream>
 #include <string>
@@ -51,16 +50,15 @@ asyncio::Coro<> say_after(double delay, std::string what) {
 
 // Python's main(): C++ keeps that name for the program's entry point.
 asyncio::Coro<> async_main() {
-    co_await asyncio::async_with(asyncio::TaskGroup(), [&](asyncio::TaskGroup& tg) -> asyncio::Coro<> {
-        asyncio::Task<> task1 = tg.create_task(
-            say_after(1, "hello"));
+    co_await asyncio::async_with(asyncio::TaskGroup(),
+                                 [&](asyncio::TaskGroup& tg) -> asyncio::Coro<> {
+                                     asyncio::Task<> task1 = tg.create_task(say_after(1, "hello"));
 
-        asyncio::Task<> task2 = tg.create_task(
-            say_after(2, "world"));
+                                     asyncio::Task<> task2 = tg.create_task(say_after(2, "world"));
 
-        std::cout << "started at " << strftime_X() << std::endl;
-        co_return;
-    });
+                                     std::cout << "started at " << strftime_X() << std::endl;
+                                     co_return;
+                                 });
 
     // The await is implicit when the context manager exits.
 

@@ -35,7 +35,6 @@
 //     world
 //     finished at 17:14:34
 #include <asyncio.hpp>
-
 #include <ctime>
 #include <iostream>
 #include <string>
@@ -59,11 +58,9 @@ asyncio::Coro<> say_after(double delay, std::string what) {
 
 // Python's main(): C++ keeps that name for the program's entry point.
 asyncio::Coro<> async_main() {
-    asyncio::Task<> task1 = asyncio::create_task(
-        say_after(1, "hello"));
+    asyncio::Task<> task1 = asyncio::create_task(say_after(1, "hello"));
 
-    asyncio::Task<> task2 = asyncio::create_task(
-        say_after(2, "world"));
+    asyncio::Task<> task2 = asyncio::create_task(say_after(2, "world"));
 
     std::cout << "started at " << strftime_X() << std::endl;
 

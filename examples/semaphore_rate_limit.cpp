@@ -22,9 +22,8 @@
 //
 // The port also counts how many tasks are inside the block at once and
 // prints the maximum (3), then how many results gather returned and the last.
-#include <asyncio.hpp>
-
 #include <algorithm>
+#include <asyncio.hpp>
 #include <iostream>
 #include <string>
 #include <vector>

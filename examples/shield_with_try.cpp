@@ -47,7 +47,6 @@
 //
 // `res = None` is an empty std::optional.
 #include <asyncio.hpp>
-
 #include <iostream>
 #include <optional>
 

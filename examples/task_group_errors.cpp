@@ -29,7 +29,6 @@
 // `except* ValueError as eg:` is asyncio::except_star<ValueError>(exception,
 // handler) inside `catch (...)`; what no clause matched is rethrown.
 #include <asyncio.hpp>
-
 #include <exception>
 #include <iostream>
 
@@ -41,12 +40,13 @@ asyncio::Coro<int> might_fail(int n) {
 // Python's main(): C++ keeps that name for the program's entry point.
 asyncio::Coro<> async_main() {
     try {
-        co_await asyncio::async_with(asyncio::TaskGroup(), [&](asyncio::TaskGroup& tg) -> asyncio::Coro<> {
-            tg.create_task(might_fail(1));
-            tg.create_task(might_fail(2));  // This raises ValueError
-            tg.create_task(might_fail(3));
-            co_return;
-        });
+        co_await asyncio::async_with(asyncio::TaskGroup(),
+                                     [&](asyncio::TaskGroup& tg) -> asyncio::Coro<> {
+                                         tg.create_task(might_fail(1));
+                                         tg.create_task(might_fail(2));  // This raises ValueError
+                                         tg.create_task(might_fail(3));
+                                         co_return;
+                                     });
     } catch (...) {
         auto rest = asyncio::except_star<asyncio::ValueError>(
             std::current_exception(), [](const asyncio::BaseExceptionGroup& eg) {

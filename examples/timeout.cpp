@@ -17,17 +17,18 @@
 // `async with` is spelled asyncio::async_with(manager, body); the body is a
 // lambda coroutine (capture by reference: see asyncio/async_with.hpp).
 #include <asyncio.hpp>
-
 #include <iostream>
 
-asyncio::Coro<> long_running_task() { co_await asyncio::sleep(3600); }
+asyncio::Coro<> long_running_task() {
+    co_await asyncio::sleep(3600);
+}
 
 // Python's main(): C++ keeps that name for the program's entry point.
 asyncio::Coro<> async_main() {
     try {
-        co_await asyncio::async_with(asyncio::timeout(0.5), [&](asyncio::Timeout&) -> asyncio::Coro<> {
-            co_await long_running_task();
-        });
+        co_await asyncio::async_with(
+            asyncio::timeout(0.5),
+            [&](asyncio::Timeout&) -> asyncio::Coro<> { co_await long_running_task(); });
     } catch (const asyncio::TimeoutError&) {
         std::cout << "The long operation timed out, but we've handled it." << std::endl;
     }

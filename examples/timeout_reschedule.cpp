@@ -22,11 +22,12 @@
 // passed to async_with (borrowed, so it can be inspected afterwards). The
 // deadline is 0.5 s instead of 10, and long_running_task() sleeps an hour.
 #include <asyncio.hpp>
-
 #include <iostream>
 #include <optional>
 
-asyncio::Coro<> long_running_task() { co_await asyncio::sleep(3600); }
+asyncio::Coro<> long_running_task() {
+    co_await asyncio::sleep(3600);
+}
 
 // Python's main(): C++ keeps that name for the program's entry point.
 asyncio::Coro<> async_main() {

@@ -30,7 +30,6 @@
 // The port also prints what the second wait returned, and the first task
 // done, to show that `done` holds the original tasks.
 #include <asyncio.hpp>
-
 #include <iostream>
 #include <string>
 #include <vector>

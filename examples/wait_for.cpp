@@ -21,7 +21,6 @@
 //     #
 //     #     timeout!
 #include <asyncio.hpp>
-
 #include <iostream>
 
 asyncio::Coro<> eternity() {

@@ -17,7 +17,6 @@
 // The port then runs the same operation with a deadline it can meet (a
 // 0.05 s operation, 0.2 s allowed) and prints its result.
 #include <asyncio.hpp>
-
 #include <iostream>
 #include <string>
 

@@ -25,7 +25,8 @@ QueueFull::~QueueFull() = default;
 QueueShutDown::~QueueShutDown() = default;
 BrokenBarrierError::~BrokenBarrierError() = default;
 
-BaseExceptionGroup::BaseExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
+BaseExceptionGroup::BaseExceptionGroup(std::string message,
+                                       std::vector<std::exception_ptr> exceptions)
     : message_(std::move(message)), exceptions_(std::move(exceptions)) {
     // Python: str(eg) == "msg (N sub-exception[s])".
     what_ = message_ + " (" + std::to_string(exceptions_.size()) + " sub-exception" +
@@ -45,7 +46,8 @@ std::exception_ptr make_exception_group(std::string message, std::vector<std::ex
         }
         if (all_std && !detail::exception_is<std::exception>(nullptr, excs[i])) all_std = false;
     }
-    if (all_std) return std::make_exception_ptr(ExceptionGroup(std::move(message), std::move(excs)));
+    if (all_std)
+        return std::make_exception_ptr(ExceptionGroup(std::move(message), std::move(excs)));
     return std::make_exception_ptr(BaseExceptionGroup(std::move(message), std::move(excs)));
 }
 
@@ -81,7 +83,8 @@ std::exception_ptr BaseExceptionGroup::subgroup(const Predicate& pred) const {
     return split_exception(derive(exceptions_), predicate_matcher(pred), false).first;
 }
 
-std::pair<std::exception_ptr, std::exception_ptr> BaseExceptionGroup::split(const Predicate& pred) const {
+std::pair<std::exception_ptr, std::exception_ptr> BaseExceptionGroup::split(
+    const Predicate& pred) const {
     return split_exception(derive(exceptions_), predicate_matcher(pred), true);
 }
 

@@ -11,7 +11,9 @@ namespace {
 thread_local std::uint64_t t_callback_ids = 0;
 }
 
-[[noreturn]] void throw_invalid_state(const char* msg) { throw InvalidStateError(msg); }
+[[noreturn]] void throw_invalid_state(const char* msg) {
+    throw InvalidStateError(msg);
+}
 
 std::exception_ptr make_cancelled_error(const std::optional<std::string>& msg) {
     return std::make_exception_ptr(CancelledError(msg.value_or(std::string())));
@@ -236,7 +238,8 @@ void FutureBase::destroy_self() noexcept {
 
 std::exception_ptr make_bad_await_error(FutureBase* fut, TaskBase* task) {
     if (fut == static_cast<FutureBase*>(task))
-        return std::make_exception_ptr(RuntimeError("Task cannot await on itself: " + task->repr()));
+        return std::make_exception_ptr(
+            RuntimeError("Task cannot await on itself: " + task->repr()));
     return std::make_exception_ptr(
         RuntimeError("Task " + task->repr() + " got Future attached to a different loop"));
 }

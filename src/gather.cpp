@@ -16,7 +16,8 @@
 namespace asyncio::detail {
 
 GatherCore::GatherCore(FutureStateBase* outer, std::size_t n, bool return_exceptions,
-                       void (*complete)(GatherCore*), void (*take)(GatherCore*, std::size_t, FutureBase*))
+                       void (*complete)(GatherCore*),
+                       void (*take)(GatherCore*, std::size_t, FutureBase*))
     : outer_(outer),
       block_(WatchBlock::create(n, this, &GatherCore::on_fire)),
       complete_(complete),
@@ -76,7 +77,7 @@ void GatherCore::on_fire(void* self, WatchCell& cell, FutureBase* child) {
 }
 
 void GatherCore::on_gone(void* self) {
-    auto* g = static_cast<GatherCore*>(self);  // (set only once detached)
+    auto* g = static_cast<GatherCore*>(self);          // (set only once detached)
     if (g->block_->live() == 0) g->outer_->release();  // may delete g
 }
 
@@ -141,7 +142,8 @@ void GatherCore::all_done() {
                 if (c.fut && !c.fut->cancelled()) (void)c.fut->exception();
         }
         FutureBase* last = (*block_)[block_->size() - 1].fut;
-        outer_->set_exception(last->cancelled() ? last->exc_slot() : make_cancelled_error(std::nullopt));
+        outer_->set_exception(last->cancelled() ? last->exc_slot()
+                                                : make_cancelled_error(std::nullopt));
         return;
     }
     try {

@@ -26,7 +26,9 @@ Coro<bool> Lock::acquire_slow() {
     co_return true;
 }
 
-Coro<void> Lock::aenter() { co_await acquire(); }
+Coro<void> Lock::aenter() {
+    co_await acquire();
+}
 
 void Lock::release() {
     if (!locked_) throw RuntimeError("Lock is not acquired.");
@@ -122,7 +124,9 @@ Coro<bool> Semaphore::acquire_slow() {
     co_return true;
 }
 
-Coro<void> Semaphore::aenter() { co_await acquire(); }
+Coro<void> Semaphore::aenter() {
+    co_await acquire();
+}
 
 void Semaphore::release() {
     ++value_;

@@ -13,7 +13,6 @@ namespace asyncio {
 
 namespace detail {
 
-
 void release_anchor(LoopAnchor* a) noexcept {
     if (--a->refs == 0 && !a->loop) delete a;
 }
@@ -73,11 +72,17 @@ void dispose_chain(ReadyNode* n) noexcept {
 }  // namespace detail
 
 namespace detail {
-void throw_no_running_loop() { throw RuntimeError("no running event loop"); }
-void throw_loop_closed() { throw RuntimeError("Event loop is closed"); }
+void throw_no_running_loop() {
+    throw RuntimeError("no running event loop");
+}
+void throw_loop_closed() {
+    throw RuntimeError("Event loop is closed");
+}
 }  // namespace detail
 
-std::unique_ptr<EventLoop> new_event_loop() { return std::make_unique<EventLoop>(); }
+std::unique_ptr<EventLoop> new_event_loop() {
+    return std::make_unique<EventLoop>();
+}
 
 void Handle::cancel() noexcept {
     if (!p_ || p_->cancelled) return;
@@ -93,7 +98,9 @@ void Handle::cancel() noexcept {
 
 EventLoop::EventLoop() : anchor_(new detail::LoopAnchor{this, 0}) {}
 
-EventLoop::EventLoop(detail::VirtualTimeTag) : EventLoop() { virtual_time_ = true; }
+EventLoop::EventLoop(detail::VirtualTimeTag) : EventLoop() {
+    virtual_time_ = true;
+}
 
 EventLoop::~EventLoop() {
     if (running_) {

@@ -16,7 +16,9 @@ namespace {
 std::atomic<Runner*> g_sigint_owner{nullptr};
 struct sigaction g_previous_sigint;
 
-bool in_main_thread() noexcept { return ::getpid() == static_cast<pid_t>(::syscall(SYS_gettid)); }
+bool in_main_thread() noexcept {
+    return ::getpid() == static_cast<pid_t>(::syscall(SYS_gettid));
+}
 
 }  // namespace
 
@@ -74,7 +76,8 @@ void Runner::cancel_all_tasks() {
     for (TaskRef& t : tasks) {
         if (t.cancelled()) continue;
         if (std::exception_ptr e = t.exception())
-            loop_->call_exception_handler({"unhandled exception during asyncio.run() shutdown", e, t});
+            loop_->call_exception_handler(
+                {"unhandled exception during asyncio.run() shutdown", e, t});
     }
 }
 

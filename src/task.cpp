@@ -1,10 +1,10 @@
 // task.cpp — TaskBase: the step trampoline, cancellation, completion, names.
 // Mirrors Task.__step, __wakeup, cancel and uncancel in Lib/asyncio/tasks.py.
+#include "asyncio/task.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <typeinfo>
-
-#include "asyncio/task.hpp"
 
 namespace asyncio {
 
@@ -133,7 +133,8 @@ void TaskBase::step() {
     if (state_ != kPending) finish_step();
 }
 
-std::coroutine_handle<> TaskBase::pass_error_through(std::coroutine_handle<> h, FutureBase* waited) {
+std::coroutine_handle<> TaskBase::pass_error_through(std::coroutine_handle<> h,
+                                                     FutureBase* waited) {
     std::exception_ptr e;
     if (deliver_cancel_) {
         deliver_cancel_ = 0;
@@ -253,10 +254,14 @@ std::string TaskBase::get_name() const {
     return "Task-" + std::to_string(id_);
 }
 
-void TaskBase::set_name(std::string name) { extras().name = std::move(name); }
+void TaskBase::set_name(std::string name) {
+    extras().name = std::move(name);
+}
 
 std::string TaskBase::repr() const {
-    const char* state = state_ == kPending ? "pending" : state_ == kCancelled ? "cancelled" : "finished";
+    const char* state = state_ == kPending     ? "pending"
+                        : state_ == kCancelled ? "cancelled"
+                                               : "finished";
     return std::string("<Task ") + state + " name='" + get_name() + "'>";
 }
 

@@ -198,7 +198,9 @@ void TaskGroup::on_task_done(detail::FutureBase* f) {
     }
 }
 
-bool TaskGroup::parent_done() const noexcept { return !parent_ || parent_->done(); }
+bool TaskGroup::parent_done() const noexcept {
+    return !parent_ || parent_->done();
+}
 
 void TaskGroup::abort() {
     aborting_ = true;

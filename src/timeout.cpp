@@ -16,11 +16,11 @@
 // and expiring -> expired (aexit).
 #include "asyncio/timeout.hpp"
 
-#include "asyncio/task.hpp"  // ExceptionContext
-
 #include <charconv>
 #include <cmath>
 #include <utility>
+
+#include "asyncio/task.hpp"  // ExceptionContext
 
 namespace asyncio {
 
@@ -35,15 +35,22 @@ Timeout& Timeout::operator=(Timeout&& other) {
     return *this;
 }
 
-void Timeout::throw_pinned() { throw RuntimeError("Timeout cannot be moved while active"); }
+void Timeout::throw_pinned() {
+    throw RuntimeError("Timeout cannot be moved while active");
+}
 
 const char* Timeout::state_name(State s) noexcept {
     switch (s) {
-        case State::created: return "created";
-        case State::active: return "active";
-        case State::expiring: return "expiring";
-        case State::expired: return "expired";
-        case State::finished: return "finished";
+        case State::created:
+            return "created";
+        case State::active:
+            return "active";
+        case State::expiring:
+            return "expiring";
+        case State::expired:
+            return "expired";
+        case State::finished:
+            return "finished";
     }
     return "?";
 }
@@ -61,7 +68,8 @@ void Timeout::cancel_handler() noexcept {
 void Timeout::reschedule(std::optional<double> when) {
     if (state_ != State::active) {
         if (state_ == State::created) throw RuntimeError("Timeout has not been entered");
-        throw RuntimeError(std::string("Cannot change state of ") + state_name(state_) + " Timeout");
+        throw RuntimeError(std::string("Cannot change state of ") + state_name(state_) +
+                           " Timeout");
     }
     when_ = when;
     cancel_handler();
@@ -99,7 +107,8 @@ void Timeout::fire(detail::ReadyNode* n, detail::Run mode) {
     } catch (...) {
         // As a TimerHandle's callback would be (CPython's Handle._run).
         if (self->loop_)
-            self->loop_->call_exception_handler({"Exception in callback", std::current_exception(), {}});
+            self->loop_->call_exception_handler(
+                {"Exception in callback", std::current_exception(), {}});
     }
 }
 
@@ -130,7 +139,8 @@ bool Timeout::exit(const std::exception_ptr& exc) {
     // Python asserts the state; misuse is a RuntimeError here.
     if (state_ != State::active && state_ != State::expiring) {
         if (state_ == State::created) throw RuntimeError("Timeout has not been entered");
-        throw RuntimeError(std::string("Cannot change state of ") + state_name(state_) + " Timeout");
+        throw RuntimeError(std::string("Cannot change state of ") + state_name(state_) +
+                           " Timeout");
     }
     cancel_handler();
     if (state_ == State::expiring) [[unlikely]] {
@@ -195,9 +205,8 @@ std::string Timeout::repr() const {
             // Python: repr(round(when, 3)). Past 1e15 a double has no
             // thousandths left to round.
             const double w = *when_;
-            info += python_float_repr(std::isfinite(w) && std::fabs(w) < 1e15
-                                          ? std::round(w * 1000.0) / 1000.0
-                                          : w);
+            info += python_float_repr(
+                std::isfinite(w) && std::fabs(w) < 1e15 ? std::round(w * 1000.0) / 1000.0 : w);
         }
     }
     return std::string("<Timeout [") + state_name(state_) + "]" + info + ">";
@@ -208,7 +217,9 @@ Timeout timeout(std::optional<Delay> delay) {
     return Timeout(delay ? std::optional<double>(loop.time() + delay->seconds()) : std::nullopt);
 }
 
-Timeout timeout_at(std::optional<double> when) noexcept { return Timeout(when); }
+Timeout timeout_at(std::optional<double> when) noexcept {
+    return Timeout(when);
+}
 
 namespace detail {
 

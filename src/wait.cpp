@@ -7,7 +7,9 @@
 
 namespace asyncio::detail {
 
-void throw_wait_empty() { throw ValueError("Set of Tasks/Futures is empty."); }
+void throw_wait_empty() {
+    throw ValueError("Set of Tasks/Futures is empty.");
+}
 
 void throw_bad_return_when(ReturnWhen r) {
     throw ValueError("Invalid return_when value: " + std::to_string(static_cast<int>(r)));
@@ -44,7 +46,9 @@ void WaitCore::on_fire(void* self, WatchCell&, FutureBase* f) {
     }
 }
 
-void WaitCore::on_timeout(void* self) { static_cast<WaitCore*>(self)->release_waiter(); }
+void WaitCore::on_timeout(void* self) {
+    static_cast<WaitCore*>(self)->release_waiter();
+}
 
 void WaitCore::release_waiter() noexcept {
     if (!waiter_.done()) waiter_.finish_with_value();

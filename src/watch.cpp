@@ -9,7 +9,9 @@ namespace asyncio::detail {
 
 namespace {
 // The node is the first member of its (standard-layout) cell.
-WatchCell& cell_of(void* node) noexcept { return *reinterpret_cast<WatchCell*>(node); }
+WatchCell& cell_of(void* node) noexcept {
+    return *reinterpret_cast<WatchCell*>(node);
+}
 }  // namespace
 
 static_assert(std::is_standard_layout_v<WatchCell>);
@@ -52,7 +54,8 @@ bool WatchBlock::arm(std::size_t i, FutureBase* f) noexcept {
     // only ever appends to other futures' lists in between.
     if (ReadyNode* last = f->last_callback(); last && last->run == &DoneCallbackNode::run_node) {
         auto* d = static_cast<DoneCallbackNode*>(last);
-        if (d->id == WatchNode::kId && cell_of(static_cast<WatchNode*>(d)).block == this) return false;
+        if (d->id == WatchNode::kId && cell_of(static_cast<WatchNode*>(d)).block == this)
+            return false;
     }
     WatchNode* node = ::new (c.storage) WatchNode;
     node->run = &DoneCallbackNode::run_node;

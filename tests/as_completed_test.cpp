@@ -5,6 +5,8 @@
 //
 // Python reference: Lib/test/test_asyncio/test_tasks.py (3.13): test_as_completed*.
 // Each CPython case that runs both iteration styles runs both here too.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -14,8 +16,6 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "asyncio.hpp"
 #include "support/capture_handler.hpp"
@@ -34,7 +34,9 @@ Coro<std::string> sleep_then(double seconds, std::string v) {
     co_await asyncio::sleep(seconds);
     co_return v;
 }
-Coro<int> value(int v) { co_return v; }
+Coro<int> value(int v) {
+    co_return v;
+}
 Coro<int> fail_after(double seconds, std::string msg) {
     co_await asyncio::sleep(seconds);
     throw ValueError(msg);
@@ -71,7 +73,8 @@ void run_loop(EventLoop& loop) {
 TEST(as_completed, yields_in_completion_order_both_styles) {
     for (Style style : {Style::plain, Style::async_}) {
         auto loop = support::new_virtual_loop();
-        auto res = loop->run_until_complete(collect(style, coros({{0.01, "b"}, {0.15, "c"}, {0.01, "a"}})));
+        auto res = loop->run_until_complete(
+            collect(style, coros({{0.01, "b"}, {0.15, "c"}, {0.01, "a"}})));
         EXPECT_DOUBLE_EQ(loop->time(), 0.15);
         ASSERT_EQ(res.size(), 3u);
         EXPECT_TRUE(std::count(res.begin(), res.begin() + 2, "a") == 1);
@@ -153,7 +156,8 @@ TEST(as_completed, unused_timeout_leaves_no_timer_behind) {
             std::vector<Coro<std::string>> cs;
             cs.push_back(sleep_then(0.01, "a"));
             if (style == Style::plain) {
-                for (auto f : as_completed(std::move(cs), {.timeout = 1})) EXPECT_EQ(co_await f, "a");
+                for (auto f : as_completed(std::move(cs), {.timeout = 1}))
+                    EXPECT_EQ(co_await f, "a");
             } else {
                 auto it = as_completed(std::move(cs), {.timeout = 1});
                 while (auto f = co_await it.next()) EXPECT_EQ(co_await *f, "a");
@@ -386,7 +390,8 @@ TEST(as_completed, takes_the_same_iterations_as_cpython) {
         for (auto f : as_completed(std::move(cs))) trace("got ", co_await f);
         co_await t;
     }());
-    EXPECT_EQ(trace.str(), "tick0 tick1 child1 tick2 tick3 got 1 child2 tick4 tick5 got 2 tick6 tick7");
+    EXPECT_EQ(trace.str(),
+              "tick0 tick1 child1 tick2 tick3 got 1 child2 tick4 tick5 got 2 tick6 tick7");
 }
 
 // ------------------------------------------------ lifetimes

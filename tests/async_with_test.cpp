@@ -4,13 +4,13 @@
 //
 // Traces are what Python 3.13 prints for the same classes (an __aenter__ /
 // __aexit__ pair recording "enter" / "exit:<exception type>").
+#include <gtest/gtest.h>
+
 #include <exception>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
-
-#include <gtest/gtest.h>
 
 #include "asyncio.hpp"
 #include "support/capture_handler.hpp"
@@ -93,7 +93,9 @@ struct OwnedManager {
     Trace* trace;
     support::Counted token{1};
     explicit OwnedManager(Trace& t) : trace(&t) {}
-    OwnedManager(OwnedManager&& o) noexcept : trace(o.trace), token(std::move(o.token)) { o.trace = nullptr; }
+    OwnedManager(OwnedManager&& o) noexcept : trace(o.trace), token(std::move(o.token)) {
+        o.trace = nullptr;
+    }
     ~OwnedManager() {
         if (trace) trace->add("dtor");
     }
@@ -178,7 +180,8 @@ TEST(async_with, binds_a_value_when_aenter_gives_one) {
         ValueManager by_value{5};
         const int a = co_await async_with(by_value, [](int x) -> Coro<int> { co_return x * 2; });
         // The value lives in async_with's frame: the body may take it by reference.
-        const int b = co_await async_with(ValueManager{7}, [](const int& x) -> Coro<int> { co_return x; });
+        const int b =
+            co_await async_with(ValueManager{7}, [](const int& x) -> Coro<int> { co_return x; });
         const int c = co_await async_with(ValueManager{1}, [](int& x) -> Coro<int> {
             ++x;
             co_return x;
@@ -305,10 +308,11 @@ TEST(async_with, exit_sees_the_bodys_exception_and_it_propagates) {
     Trace t;
     support::run_virtual([&]() -> Coro<> {
         Manager cm{&t};
-        EXPECT_THROW_MSG(co_await async_with(cm, [](Manager&) -> Coro<> {
-                             throw ValueError("v");
-                             co_return;
-                         }),
+        EXPECT_THROW_MSG(co_await async_with(cm,
+                                             [](Manager&) -> Coro<> {
+                                                 throw ValueError("v");
+                                                 co_return;
+                                             }),
                          ValueError, "v");
     }());
     EXPECT_EQ(t.str(), "enter exit:ValueError");
@@ -342,10 +346,11 @@ TEST(async_with, a_suppressed_exception_with_a_result_that_cannot_be_made_is_a_r
     support::run_virtual([&]() -> Coro<> {
         Manager cm{&t};
         cm.suppress = true;
-        EXPECT_THROW_MSG(co_await async_with(cm, [](Manager&) -> Coro<NoDefault> {
-                             throw ValueError("v");
-                             co_return NoDefault(1);
-                         }),
+        EXPECT_THROW_MSG(co_await async_with(cm,
+                                             [](Manager&) -> Coro<NoDefault> {
+                                                 throw ValueError("v");
+                                                 co_return NoDefault(1);
+                                             }),
                          RuntimeError,
                          "async_with: the context manager suppressed an exception, but the body's "
                          "result cannot be value-initialized");
@@ -358,14 +363,15 @@ TEST(async_with, an_exception_from_exit_replaces_the_bodys) {
     support::run_virtual([&]() -> Coro<> {
         Manager cm{&t};
         cm.fail_exit = true;
-        EXPECT_THROW_MSG(co_await async_with(cm, [](Manager&) -> Coro<> {
-                             throw ValueError("v");
-                             co_return;
-                         }),
+        EXPECT_THROW_MSG(co_await async_with(cm,
+                                             [](Manager&) -> Coro<> {
+                                                 throw ValueError("v");
+                                                 co_return;
+                                             }),
                          RuntimeError, "exit failed");
         // Also after a body that succeeded.
-        EXPECT_THROW_MSG(co_await async_with(cm, [](Manager&) -> Coro<> { co_return; }), RuntimeError,
-                         "exit failed");
+        EXPECT_THROW_MSG(co_await async_with(cm, [](Manager&) -> Coro<> { co_return; }),
+                         RuntimeError, "exit failed");
     }());
     EXPECT_EQ(t.str(), "enter exit:ValueError enter exit:None");
 }
@@ -376,10 +382,11 @@ TEST(async_with, an_exception_from_enter_skips_the_body_and_exit) {
     support::run_virtual([&]() -> Coro<> {
         Manager cm{&t};
         cm.fail_enter = true;
-        EXPECT_THROW_MSG(co_await async_with(cm, [&](Manager&) -> Coro<> {
-                             t.add("body");
-                             co_return;
-                         }),
+        EXPECT_THROW_MSG(co_await async_with(cm,
+                                             [&](Manager&) -> Coro<> {
+                                                 t.add("body");
+                                                 co_return;
+                                             }),
                          RuntimeError, "enter failed");
     }());
     EXPECT_EQ(t.str(), "enter");
@@ -520,10 +527,11 @@ TYPED_TEST(async_with_impl, runs_enter_body_exit_and_returns_the_result) {
 TYPED_TEST(async_with_impl, keeps_a_temporary_manager_until_the_block_ends) {
     Trace t;
     support::run_virtual([&]() -> Coro<> {
-        co_await async_with(OwnedRecorder<TestFixture::ready>(t), [&](Recorder<TestFixture::ready>&) -> Coro<> {
-            co_await sleep(1);
-            t.add("body");
-        });
+        co_await async_with(OwnedRecorder<TestFixture::ready>(t),
+                            [&](Recorder<TestFixture::ready>&) -> Coro<> {
+                                co_await sleep(1);
+                                t.add("body");
+                            });
         t.add("after");
     }());
     EXPECT_EQ(t.str(), "enter body exit:None dtor after");
@@ -548,8 +556,10 @@ TYPED_TEST(async_with_impl, a_body_that_throws_before_its_coroutine_starts_goes_
     Trace t;
     support::run_virtual([&]() -> Coro<> {
         typename TestFixture::M cm{&t};
-        EXPECT_THROW_MSG(co_await async_with(cm, [](typename TestFixture::M&) -> Coro<> { throw ValueError("early"); }),
-                         ValueError, "early");
+        EXPECT_THROW_MSG(
+            co_await async_with(
+                cm, [](typename TestFixture::M&) -> Coro<> { throw ValueError("early"); }),
+            ValueError, "early");
     }());
     EXPECT_EQ(t.str(), "enter exit:ValueError");
 }

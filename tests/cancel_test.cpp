@@ -7,16 +7,15 @@
 //
 // Known difference (documented in asyncio/errors.hpp): CancelledError keeps
 // the cancel message on every retrieval; Python forgets it after the first.
+#include <gtest/gtest.h>
+
+#include <asyncio.hpp>
 #include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <gtest/gtest.h>
-
-#include <asyncio.hpp>
 
 #include "support/capture_handler.hpp"
 #include "support/counted.hpp"
@@ -38,7 +37,9 @@ using support::Trace;
 
 namespace {
 
-Coro<> sleep_forever() { co_await asyncio::sleep(1e9); }
+Coro<> sleep_forever() {
+    co_await asyncio::sleep(1e9);
+}
 
 /// Python's `await asyncio.wait([task])`: waits until `t` is done, without
 /// retrieving anything from it.
@@ -428,8 +429,8 @@ TEST(task, uncancel_in_structured_blocks) {
     const Outcome o1 = loop->run_until_complete(t1);
     EXPECT_TRUE(o1.timed_out);
     EXPECT_FALSE(o1.structured_block_finished);  // it was cancelled
-    EXPECT_TRUE(o1.outer_code_reached);  // uncancelled after leaving the block
-    EXPECT_EQ(t1.cancelling(), 0);       // no pending cancellation of the outer task
+    EXPECT_TRUE(o1.outer_code_reached);          // uncancelled after leaving the block
+    EXPECT_EQ(t1.cancelling(), 0);               // no pending cancellation of the outer task
 
     // Test which did not time out.
     Task<Outcome> t2 = loop->create_task(make_request_with_timeout(0, 10.0));
@@ -488,9 +489,15 @@ Coro<> cancel_then_retrieve(CancelArg arg, bool via_exception) {
     Task<> task = asyncio::create_task(asyncio::sleep(10));
     co_await asyncio::sleep(0);
     switch (arg) {
-        case CancelArg::none: task.cancel(); break;
-        case CancelArg::nullopt: task.cancel(std::nullopt); break;
-        case CancelArg::message: task.cancel("my message"); break;
+        case CancelArg::none:
+            task.cancel();
+            break;
+        case CancelArg::nullopt:
+            task.cancel(std::nullopt);
+            break;
+        case CancelArg::message:
+            task.cancel("my message");
+            break;
     }
     co_await wait_done(task);
     if (via_exception)

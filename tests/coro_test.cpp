@@ -3,16 +3,15 @@
 //
 // Python reference: PEP 492 coroutines as asyncio drives them
 // (test_pep492.py, test_tasks.py).
+#include <gtest/gtest.h>
+
+#include <asyncio.hpp>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
-
-#include <gtest/gtest.h>
-
-#include <asyncio.hpp>
 
 #include "support/counted.hpp"
 #include "support/expect_throw_msg.hpp"
@@ -108,8 +107,12 @@ Coro<int> level3() {
     co_await asyncio::sleep(0);
     throw SpamError("spam from level 3");
 }
-Coro<int> level2() { co_return co_await level3() + 1; }
-Coro<int> level1() { co_return co_await level2() + 1; }
+Coro<int> level2() {
+    co_return co_await level3() + 1;
+}
+Coro<int> level1() {
+    co_return co_await level2() + 1;
+}
 
 Coro<std::string> catch_at_top() {
     try {
@@ -130,7 +133,9 @@ Coro<int> non_std_thrower() {
     co_await asyncio::sleep(0);
     throw 7;
 }
-Coro<int> non_std_middle() { co_return co_await non_std_thrower(); }
+Coro<int> non_std_middle() {
+    co_return co_await non_std_thrower();
+}
 
 TEST(coro, non_standard_exception_object_propagates) {
     bool caught = false;
@@ -224,7 +229,9 @@ TEST(coro, destroying_an_unawaited_coro_destroys_its_parameters_and_runs_nothing
     EXPECT_FALSE(ran);
 }
 
-Coro<int> await_counted(bool& ran) { co_return co_await uses_counted(Counted(40), ran); }
+Coro<int> await_counted(bool& ran) {
+    co_return co_await uses_counted(Counted(40), ran);
+}
 
 TEST(coro, awaited_coro_frame_is_destroyed_after_it_returns) {
     Counted::reset();
@@ -319,8 +326,8 @@ Coro<int> co_invoke_value_capture_task() {
     int x = 40;
     // The lambda temporary dies at the end of this statement; the task must
     // run on co_invoke's copy (captures included).
-    asyncio::Task<int> t = asyncio::create_task(
-        asyncio::co_invoke([x, c = Counted(2)]() -> Coro<int> {
+    asyncio::Task<int> t =
+        asyncio::create_task(asyncio::co_invoke([x, c = Counted(2)]() -> Coro<int> {
             co_await asyncio::sleep(0);
             co_await asyncio::sleep(0);
             co_return x + c.value;
@@ -369,7 +376,8 @@ Coro<int> co_invoke_function_and_args() {
         co_await asyncio::sleep(0);
         co_return c.value + static_cast<int>(s.size());
     };
-    asyncio::Task<int> t2 = asyncio::create_task(asyncio::co_invoke(lambda, Counted(3), std::string("abcd")));
+    asyncio::Task<int> t2 =
+        asyncio::create_task(asyncio::co_invoke(lambda, Counted(3), std::string("abcd")));
     co_return co_await t + direct + co_await t2;  // 42 + 2 + 7
 }
 
@@ -411,7 +419,9 @@ TEST(co_invoke, frame_owns_callable_until_destroyed_unrun) {
 
 // ----------------------------------------------------------- is_coroutine_v
 
-Coro<int> plain() { co_return 1; }
+Coro<int> plain() {
+    co_return 1;
+}
 
 TEST(coro, is_coroutine_recognises_coro_only) {
     static_assert(asyncio::is_coroutine_v<Coro<int>>);
@@ -436,7 +446,7 @@ Coro<bool> child_sees_task(const asyncio::TaskRef& expected, Trace& trace) {
     co_await asyncio::sleep(0);  // and still after a suspension
     const bool after = asyncio::current_task() == expected;
     trace("child", before, after);
-    co_return before && after;
+    co_return before&& after;
 }
 
 Coro<bool> parent_of_child(Trace& trace) {

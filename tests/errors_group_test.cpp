@@ -4,13 +4,13 @@
 //
 // Expected structures are what Python 3.13 prints for the same groups
 // (repr() below renders a group as Python's repr does, with str args).
+#include <gtest/gtest.h>
+
 #include <exception>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "asyncio/errors.hpp"
 #include "support/expect_throw_msg.hpp"
@@ -28,7 +28,8 @@ std::exception_ptr ptr(E e) {
 std::string repr(const std::exception_ptr& e) {
     if (!e) return "None";
     if (const BaseExceptionGroup* g = detail::as_group(e)) {
-        std::string out = dynamic_cast<const ExceptionGroup*>(g) ? "ExceptionGroup" : "BaseExceptionGroup";
+        std::string out =
+            dynamic_cast<const ExceptionGroup*>(g) ? "ExceptionGroup" : "BaseExceptionGroup";
         out += "('" + g->message() + "', [";
         for (std::size_t i = 0; i < g->exceptions().size(); ++i) {
             if (i) out += ", ";
@@ -38,12 +39,18 @@ std::string repr(const std::exception_ptr& e) {
     }
     const std::string what = support::what(e);
     std::string kind = "?";
-    if (support::holds<ValueError>(e)) kind = "ValueError";
-    else if (support::holds<LookupError>(e)) kind = "LookupError";
-    else if (support::holds<RuntimeError>(e)) kind = "RuntimeError";
-    else if (support::holds<KeyboardInterrupt>(e)) kind = "KeyboardInterrupt";
-    else if (support::holds<CancelledError>(e)) kind = "CancelledError";
-    else if (support::holds<int>(e)) kind = "int";
+    if (support::holds<ValueError>(e))
+        kind = "ValueError";
+    else if (support::holds<LookupError>(e))
+        kind = "LookupError";
+    else if (support::holds<RuntimeError>(e))
+        kind = "RuntimeError";
+    else if (support::holds<KeyboardInterrupt>(e))
+        kind = "KeyboardInterrupt";
+    else if (support::holds<CancelledError>(e))
+        kind = "CancelledError";
+    else if (support::holds<int>(e))
+        kind = "int";
     return kind + "('" + what + "')";
 }
 
@@ -70,14 +77,16 @@ struct Sample {
 // ------------------------------------------------------------ make_exception_group
 
 TEST(make_exception_group, is_an_exception_group_when_every_member_is_a_std_exception) {
-    const std::exception_ptr g = make_exception_group("m", {ptr(ValueError("v")), ptr(std::runtime_error("r"))});
+    const std::exception_ptr g =
+        make_exception_group("m", {ptr(ValueError("v")), ptr(std::runtime_error("r"))});
     EXPECT_TRUE(support::holds<ExceptionGroup>(g));
     EXPECT_TRUE(support::holds<std::exception>(g));
     EXPECT_THROW_MSG(std::rethrow_exception(g), ExceptionGroup, "m (2 sub-exceptions)");
 }
 
 TEST(make_exception_group, is_a_base_exception_group_with_a_base_exception_member) {
-    const std::exception_ptr g = make_exception_group("m", {ptr(ValueError("v")), ptr(KeyboardInterrupt())});
+    const std::exception_ptr g =
+        make_exception_group("m", {ptr(ValueError("v")), ptr(KeyboardInterrupt())});
     EXPECT_TRUE(support::holds<BaseExceptionGroup>(g));
     EXPECT_FALSE(support::holds<ExceptionGroup>(g));
     EXPECT_FALSE(support::holds<std::exception>(g));
@@ -118,8 +127,9 @@ TEST(make_exception_group, rejects_no_members_and_null_members_with_pythons_mess
 TEST(exception_group_subgroup, keeps_matching_leaves_and_nested_structure) {
     Sample s;
     // Python: ExceptionGroup('eg', [ValueError('1'), ExceptionGroup('inner', [ValueError('3')])])
-    EXPECT_EQ(repr(group(s.eg).subgroup<ValueError>()),
-              "ExceptionGroup('eg', [ValueError('1'), ExceptionGroup('inner', [ValueError('3')])])");
+    EXPECT_EQ(
+        repr(group(s.eg).subgroup<ValueError>()),
+        "ExceptionGroup('eg', [ValueError('1'), ExceptionGroup('inner', [ValueError('3')])])");
 }
 
 TEST(exception_group_subgroup, returns_the_very_leaf_objects) {
@@ -141,17 +151,21 @@ TEST(exception_group_subgroup, a_group_that_is_itself_an_e_matches_whole) {
     EXPECT_EQ(repr(group(s.eg).subgroup<std::exception>()), repr(s.eg));
     EXPECT_EQ(repr(group(s.eg).subgroup<BaseExceptionGroup>()), repr(s.eg));
     // A nested group that is an E goes whole, and keeps its own object.
-    const std::exception_ptr outer = make_exception_group("outer", {ptr(KeyboardInterrupt()), s.inner});
+    const std::exception_ptr outer =
+        make_exception_group("outer", {ptr(KeyboardInterrupt()), s.inner});
     const std::exception_ptr m = group(outer).subgroup<ExceptionGroup>();
-    EXPECT_EQ(repr(m), "ExceptionGroup('outer', [ExceptionGroup('inner', [LookupError('2'), ValueError('3')])])");
+    EXPECT_EQ(
+        repr(m),
+        "ExceptionGroup('outer', [ExceptionGroup('inner', [LookupError('2'), ValueError('3')])])");
     EXPECT_TRUE(group(m).exceptions()[0] == s.inner);
 }
 
 TEST(exception_group_split, gives_match_and_rest_without_sharing_a_leaf) {
     Sample s;
     auto [match, rest] = group(s.eg).split<ValueError>();
-    EXPECT_EQ(repr(match),
-              "ExceptionGroup('eg', [ValueError('1'), ExceptionGroup('inner', [ValueError('3')])])");
+    EXPECT_EQ(
+        repr(match),
+        "ExceptionGroup('eg', [ValueError('1'), ExceptionGroup('inner', [ValueError('3')])])");
     EXPECT_EQ(repr(rest),
               "ExceptionGroup('eg', [ExceptionGroup('inner', [LookupError('2')]), "
               "ExceptionGroup('in2', [LookupError('4')])])");
@@ -166,15 +180,19 @@ TEST(exception_group_split, nothing_matching_leaves_everything_in_the_rest) {
 
 TEST(exception_group_split, everything_matching_leaves_no_rest) {
     Sample s;
-    auto [match, rest] = group(s.eg).split<std::logic_error>();  // ValueError and LookupError both are
+    auto [match, rest] =
+        group(s.eg).split<std::logic_error>();  // ValueError and LookupError both are
     EXPECT_EQ(repr(match), repr(s.eg));
     EXPECT_FALSE(rest);
 }
 
 TEST(exception_group_split, each_side_gets_the_kind_of_its_members) {
-    // Python: BaseExceptionGroup('b', [ValueError('v'), KeyboardInterrupt('k')]).split(KeyboardInterrupt)
-    //   -> (BaseExceptionGroup('b', [KeyboardInterrupt('k')]), ExceptionGroup('b', [ValueError('v')]))
-    const std::exception_ptr bg = make_exception_group("b", {ptr(ValueError("v")), ptr(KeyboardInterrupt("k"))});
+    // Python: BaseExceptionGroup('b', [ValueError('v'),
+    // KeyboardInterrupt('k')]).split(KeyboardInterrupt)
+    //   -> (BaseExceptionGroup('b', [KeyboardInterrupt('k')]), ExceptionGroup('b',
+    //   [ValueError('v')]))
+    const std::exception_ptr bg =
+        make_exception_group("b", {ptr(ValueError("v")), ptr(KeyboardInterrupt("k"))});
     auto [match, rest] = group(bg).split<KeyboardInterrupt>();
     EXPECT_EQ(repr(match), "BaseExceptionGroup('b', [KeyboardInterrupt('k')])");
     EXPECT_EQ(repr(rest), "ExceptionGroup('b', [ValueError('v')])");
@@ -183,7 +201,8 @@ TEST(exception_group_split, each_side_gets_the_kind_of_its_members) {
 }
 
 TEST(exception_group_split, std_exception_is_pythons_exception_and_leaves_cancellation_out) {
-    const std::exception_ptr bg = make_exception_group("b", {ptr(ValueError("v")), ptr(CancelledError("c"))});
+    const std::exception_ptr bg =
+        make_exception_group("b", {ptr(ValueError("v")), ptr(CancelledError("c"))});
     auto [match, rest] = group(bg).split<std::exception>();
     EXPECT_EQ(repr(match), "ExceptionGroup('b', [ValueError('v')])");
     EXPECT_EQ(repr(rest), "BaseExceptionGroup('b', [CancelledError('c')])");
@@ -196,8 +215,11 @@ TEST(exception_group_split, predicate_sees_nested_groups) {
         const BaseExceptionGroup* g = detail::as_group(e);
         return g && g->message() == "inner";
     });
-    EXPECT_EQ(repr(match), "ExceptionGroup('eg', [ExceptionGroup('inner', [LookupError('2'), ValueError('3')])])");
-    EXPECT_EQ(repr(rest), "ExceptionGroup('eg', [ValueError('1'), ExceptionGroup('in2', [LookupError('4')])])");
+    EXPECT_EQ(
+        repr(match),
+        "ExceptionGroup('eg', [ExceptionGroup('inner', [LookupError('2'), ValueError('3')])])");
+    EXPECT_EQ(repr(rest),
+              "ExceptionGroup('eg', [ValueError('1'), ExceptionGroup('in2', [LookupError('4')])])");
 }
 
 TEST(exception_group_subgroup, predicate_is_asked_about_the_group_itself_first) {
@@ -212,7 +234,8 @@ TEST(exception_group_subgroup, predicate_is_asked_about_the_group_itself_first) 
     EXPECT_EQ(asked.front(), repr(s.eg).substr(0, 20));
     EXPECT_EQ(asked.size(), 7u);  // eg, v1, inner, t2, v3, in2, t4
     // Matching the whole group returns it whole.
-    EXPECT_EQ(repr(group(s.eg).subgroup([](const std::exception_ptr&) { return true; })), repr(s.eg));
+    EXPECT_EQ(repr(group(s.eg).subgroup([](const std::exception_ptr&) { return true; })),
+              repr(s.eg));
 }
 
 namespace {
@@ -243,7 +266,8 @@ TEST(exception_group_split, derive_override_keeps_a_subclass_and_its_fields) {
     EXPECT_TRUE(support::holds<MyGroup>(rest));
     // Without an override, derive() makes a plain group of the right kind.
     const ExceptionGroup plain("p", {ptr(ValueError("v"))});
-    EXPECT_EQ(repr(plain.derive({ptr(KeyboardInterrupt("k"))})), "BaseExceptionGroup('p', [KeyboardInterrupt('k')])");
+    EXPECT_EQ(repr(plain.derive({ptr(KeyboardInterrupt("k"))})),
+              "BaseExceptionGroup('p', [KeyboardInterrupt('k')])");
 }
 
 // ------------------------------------------------------------ except_star
@@ -253,7 +277,8 @@ TEST(except_star, handles_the_matching_part_and_returns_the_rest) {
     //   try: raise ExceptionGroup("e", [ValueError(1), LookupError(2)])
     //   except* ValueError as g: print("h", repr(g))   -> h ExceptionGroup('e', [ValueError(1)])
     //   -> the rest ExceptionGroup('e', [LookupError(2)]) propagates
-    const std::exception_ptr eg = make_exception_group("e", {ptr(ValueError("1")), ptr(LookupError("2"))});
+    const std::exception_ptr eg =
+        make_exception_group("e", {ptr(ValueError("1")), ptr(LookupError("2"))});
     std::string handled;
     const std::exception_ptr rest = except_star<ValueError>(eg, [&](const BaseExceptionGroup& g) {
         handled = repr(std::make_exception_ptr(dynamic_cast<const ExceptionGroup&>(g)));
@@ -272,7 +297,8 @@ TEST(except_star, returns_null_when_everything_was_handled) {
 TEST(except_star, does_not_call_the_handler_when_nothing_matches) {
     const std::exception_ptr eg = make_exception_group("e", {ptr(LookupError("1"))});
     int calls = 0;
-    const std::exception_ptr rest = except_star<ValueError>(eg, [&](const BaseExceptionGroup&) { ++calls; });
+    const std::exception_ptr rest =
+        except_star<ValueError>(eg, [&](const BaseExceptionGroup&) { ++calls; });
     EXPECT_EQ(calls, 0);
     EXPECT_TRUE(rest == eg);  // the very same exception
     EXPECT_FALSE(except_star<ValueError>(nullptr, [&](const BaseExceptionGroup&) { ++calls; }));
@@ -285,20 +311,24 @@ TEST(except_star, wraps_a_matching_naked_exception_in_a_group) {
     const std::exception_ptr naked = ptr(ValueError("naked"));
     std::string handled;
     bool same_leaf = false;
-    const std::exception_ptr rest = except_star<ValueError>(naked, [&](const BaseExceptionGroup& g) {
-        handled = std::string(dynamic_cast<const ExceptionGroup*>(&g) ? "ExceptionGroup" : "?") + "('" +
-                  g.message() + "', " + std::to_string(g.exceptions().size()) + ")";
-        same_leaf = g.exceptions()[0] == naked;
-    });
+    const std::exception_ptr rest =
+        except_star<ValueError>(naked, [&](const BaseExceptionGroup& g) {
+            handled =
+                std::string(dynamic_cast<const ExceptionGroup*>(&g) ? "ExceptionGroup" : "?") +
+                "('" + g.message() + "', " + std::to_string(g.exceptions().size()) + ")";
+            same_leaf = g.exceptions()[0] == naked;
+        });
     EXPECT_EQ(handled, "ExceptionGroup('', 1)");
     EXPECT_TRUE(same_leaf);
     EXPECT_FALSE(rest);
 }
 
 TEST(except_star, leaves_a_non_matching_naked_exception_alone) {
-    // Python: try: raise LookupError("naked") / except* ValueError: ... -> LookupError('naked') propagates
+    // Python: try: raise LookupError("naked") / except* ValueError: ... -> LookupError('naked')
+    // propagates
     const std::exception_ptr naked = ptr(LookupError("naked"));
-    const std::exception_ptr rest = except_star<ValueError>(naked, [](const BaseExceptionGroup&) { FAIL(); });
+    const std::exception_ptr rest =
+        except_star<ValueError>(naked, [](const BaseExceptionGroup&) { FAIL(); });
     EXPECT_TRUE(rest == naked);
 }
 
@@ -306,8 +336,10 @@ TEST(except_star, clauses_chain_through_the_rest) {
     const std::exception_ptr eg = make_exception_group(
         "e", {ptr(ValueError("1")), ptr(LookupError("2")), ptr(KeyboardInterrupt("3"))});
     std::vector<std::string> seen;
-    std::exception_ptr rest = except_star<ValueError>(eg, [&](const BaseExceptionGroup& g) { seen.push_back(g.what()); });
-    rest = except_star<LookupError>(rest, [&](const BaseExceptionGroup& g) { seen.push_back(g.what()); });
+    std::exception_ptr rest =
+        except_star<ValueError>(eg, [&](const BaseExceptionGroup& g) { seen.push_back(g.what()); });
+    rest = except_star<LookupError>(rest,
+                                    [&](const BaseExceptionGroup& g) { seen.push_back(g.what()); });
     EXPECT_EQ(seen, (std::vector<std::string>{"e (1 sub-exception)", "e (1 sub-exception)"}));
     EXPECT_EQ(repr(rest), "BaseExceptionGroup('e', [KeyboardInterrupt('3')])");
     rest = except_star<KeyboardInterrupt>(rest, [&](const BaseExceptionGroup& g) {
@@ -319,34 +351,41 @@ TEST(except_star, clauses_chain_through_the_rest) {
 TEST(except_star, an_exception_from_the_handler_is_grouped_with_the_rest) {
     // Python: except* ValueError: raise KeyError("new")  (with a LookupError left unhandled)
     //   -> ExceptionGroup('', [KeyError('new'), ExceptionGroup('e', [TypeError(2)])])
-    const std::exception_ptr eg = make_exception_group("e", {ptr(ValueError("1")), ptr(LookupError("2"))});
+    const std::exception_ptr eg =
+        make_exception_group("e", {ptr(ValueError("1")), ptr(LookupError("2"))});
     try {
-        (void)except_star<ValueError>(eg, [](const BaseExceptionGroup&) { throw RuntimeError("new"); });
+        (void)except_star<ValueError>(eg,
+                                      [](const BaseExceptionGroup&) { throw RuntimeError("new"); });
         FAIL() << "nothing thrown";
     } catch (const ExceptionGroup&) {
-        EXPECT_EQ(repr(std::current_exception()),
-                  "ExceptionGroup('', [RuntimeError('new'), ExceptionGroup('e', [LookupError('2')])])");
+        EXPECT_EQ(
+            repr(std::current_exception()),
+            "ExceptionGroup('', [RuntimeError('new'), ExceptionGroup('e', [LookupError('2')])])");
     }
 }
 
 TEST(except_star, an_exception_from_the_handler_propagates_alone_when_nothing_is_left) {
     // Python: except* ValueError: raise KeyError('k')  ->  KeyError('k') itself
     const std::exception_ptr eg = make_exception_group("e", {ptr(ValueError("1"))});
-    EXPECT_THROW_MSG((void)except_star<ValueError>(eg, [](const BaseExceptionGroup&) { throw RuntimeError("k"); }),
+    EXPECT_THROW_MSG((void)except_star<ValueError>(
+                         eg, [](const BaseExceptionGroup&) { throw RuntimeError("k"); }),
                      RuntimeError, "k");
-    EXPECT_THROW_MSG((void)except_star<ValueError>(ptr(ValueError("n")),
-                                                   [](const BaseExceptionGroup&) { throw RuntimeError("k"); }),
-                     RuntimeError, "k");
+    EXPECT_THROW_MSG(
+        (void)except_star<ValueError>(ptr(ValueError("n")),
+                                      [](const BaseExceptionGroup&) { throw RuntimeError("k"); }),
+        RuntimeError, "k");
 }
 
 TEST(except_star, a_bare_rethrow_in_the_handler_rethrows_the_original) {
     // Python's bare `raise` in except* re-raises the original structure.
-    const std::exception_ptr eg = make_exception_group("e", {ptr(ValueError("1")), ptr(LookupError("2"))});
+    const std::exception_ptr eg =
+        make_exception_group("e", {ptr(ValueError("1")), ptr(LookupError("2"))});
     try {
         std::rethrow_exception(eg);
     } catch (...) {
         try {
-            (void)except_star<ValueError>(std::current_exception(), [](const BaseExceptionGroup&) { throw; });
+            (void)except_star<ValueError>(std::current_exception(),
+                                          [](const BaseExceptionGroup&) { throw; });
             FAIL() << "nothing thrown";
         } catch (...) {
             EXPECT_TRUE(std::current_exception() == eg);
@@ -358,7 +397,8 @@ TEST(except_star, reads_like_an_except_star_clause_in_a_catch_block) {
     int values = 0;
     std::exception_ptr left;
     try {
-        throw ExceptionGroup("batch", {ptr(ValueError("a")), ptr(ValueError("b")), ptr(LookupError("c"))});
+        throw ExceptionGroup("batch",
+                             {ptr(ValueError("a")), ptr(ValueError("b")), ptr(LookupError("c"))});
     } catch (...) {
         left = except_star<ValueError>(std::current_exception(), [&](const BaseExceptionGroup& g) {
             values = static_cast<int>(g.exceptions().size());

@@ -1,15 +1,16 @@
 // errors_test.cpp — the exception hierarchy: which kinds are std::exception,
 // constructors, what() messages, and BaseExceptionGroup's basics.
+#include "asyncio/errors.hpp"
+
+#include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
+
 #include <exception>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
 
-#include <gtest/gtest-spi.h>
-#include <gtest/gtest.h>
-
-#include "asyncio/errors.hpp"
 #include "support/expect_throw_msg.hpp"
 
 using namespace asyncio;
@@ -181,8 +182,8 @@ TEST(exception_group, is_both_a_group_and_a_std_exception) {
 }
 
 TEST(base_exception_group, nests) {
-    const std::exception_ptr inner =
-        std::make_exception_ptr(ExceptionGroup("inner", {std::make_exception_ptr(ValueError("v"))}));
+    const std::exception_ptr inner = std::make_exception_ptr(
+        ExceptionGroup("inner", {std::make_exception_ptr(ValueError("v"))}));
     const BaseExceptionGroup outer("outer", {inner, std::make_exception_ptr(CancelledError())});
     EXPECT_STREQ(outer.what(), "outer (2 sub-exceptions)");
     EXPECT_THROW_MSG(std::rethrow_exception(outer.exceptions()[0]), ExceptionGroup,
@@ -209,9 +210,9 @@ TEST(expect_throw_msg, reports_wrong_message_wrong_type_and_no_throw) {
     {
         ::testing::ScopedFakeTestPartResultReporter reporter(
             ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &results);
-        EXPECT_THROW_MSG(throw CancelledError("a"), CancelledError, "b");  // wrong message
-        EXPECT_THROW_MSG(throw ValueError("a"), CancelledError, "a");      // wrong type
-        EXPECT_THROW_MSG((void)0, CancelledError, "a");                    // no throw
+        EXPECT_THROW_MSG(throw CancelledError("a"), CancelledError, "b");   // wrong message
+        EXPECT_THROW_MSG(throw ValueError("a"), CancelledError, "a");       // wrong type
+        EXPECT_THROW_MSG((void)0, CancelledError, "a");                     // no throw
         EXPECT_THROW_MSG(throw CancelledError("ok"), BaseException, "ok");  // passes
     }
     ASSERT_EQ(results.size(), 3);

@@ -2,14 +2,14 @@
 // callbacks, awaiting, the "never retrieved" report, identity and lifetimes.
 //
 // Ported from Lib/test/test_asyncio/test_futures.py where a case applies.
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <unordered_set>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "asyncio.hpp"
 #include "support/capture_handler.hpp"
@@ -296,7 +296,8 @@ TEST(future, remove_first_done_callback) {
     EXPECT_EQ(f.result(), "foo");
 }
 
-// CPython: test_futures.py::BaseFutureDoneCallbackTests::test_callbacks_remove_first_and_second_callback
+// CPython:
+// test_futures.py::BaseFutureDoneCallbackTests::test_callbacks_remove_first_and_second_callback
 TEST(future, remove_first_and_second_done_callbacks) {
     auto loop = support::new_virtual_loop();
     Trace t;

@@ -6,6 +6,8 @@
 // FutureGatherTests, CoroutineGatherTests, test_cancel_gather_*. Each
 // GatherTestsBase case runs twice, over futures and over coroutines that
 // await them, as CPython does.
+#include <gtest/gtest.h>
+
 #include <forward_list>
 #include <list>
 #include <memory>
@@ -15,8 +17,6 @@
 #include <type_traits>
 #include <variant>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "asyncio.hpp"
 #include "support/capture_handler.hpp"
@@ -36,19 +36,22 @@ void run_loop(EventLoop& loop) {
     for (int i = 0; i < 4; ++i) support::run_briefly(loop);
 }
 
-Coro<int> await_future(Future<int> f) { co_return co_await f; }
+Coro<int> await_future(Future<int> f) {
+    co_return co_await f;
+}
 
 enum class Wrap { futures, coroutines };
 
 // GatherTestsBase.wrap_futures + _gather: the futures themselves, or
 // coroutines awaiting them (gathered inside a running loop).
 template <class... F>
-Coro<Future<std::tuple<int, std::conditional_t<true, int, F>...>>> gather_coroutines(Future<int> a, F... fs) {
+Coro<Future<std::tuple<int, std::conditional_t<true, int, F>...>>> gather_coroutines(Future<int> a,
+                                                                                     F... fs) {
     co_return gather(await_future(a), await_future(fs)...);
 }
 template <class... F>
-Coro<Future<std::tuple<Outcome<int>, std::conditional_t<true, Outcome<int>, F>...>>> gather_coroutines_re(
-    Future<int> a, F... fs) {
+Coro<Future<std::tuple<Outcome<int>, std::conditional_t<true, Outcome<int>, F>...>>>
+gather_coroutines_re(Future<int> a, F... fs) {
     co_return gather(return_exceptions, await_future(a), await_future(fs)...);
 }
 
@@ -73,8 +76,12 @@ struct CallCount {
     int operator()() const { return *n; }
 };
 
-Coro<int> value(int v) { co_return v; }
-Coro<> nothing() { co_return; }
+Coro<int> value(int v) {
+    co_return v;
+}
+Coro<> nothing() {
+    co_return;
+}
 Coro<int> value_after(double seconds, int v) {
     co_await asyncio::sleep(seconds);
     co_return v;
@@ -87,7 +94,9 @@ Coro<int> fail_now(std::string msg) {
     throw ValueError(msg);
     co_return 0;
 }
-Coro<> sleep_forever() { co_await asyncio::sleep(1e9); }
+Coro<> sleep_forever() {
+    co_await asyncio::sleep(1e9);
+}
 
 }  // namespace
 
@@ -123,11 +132,19 @@ void check_success(Wrap wrap, bool return_exceptions_) {
     }
 }
 
-TEST(gather, futures_success_results_in_argument_order) { check_success(Wrap::futures, false); }
-TEST(gather, coroutines_success_results_in_argument_order) { check_success(Wrap::coroutines, false); }
+TEST(gather, futures_success_results_in_argument_order) {
+    check_success(Wrap::futures, false);
+}
+TEST(gather, coroutines_success_results_in_argument_order) {
+    check_success(Wrap::coroutines, false);
+}
 // CPython: test_tasks.py::GatherTestsBase::test_result_exception_success
-TEST(gather, futures_success_with_return_exceptions) { check_success(Wrap::futures, true); }
-TEST(gather, coroutines_success_with_return_exceptions) { check_success(Wrap::coroutines, true); }
+TEST(gather, futures_success_with_return_exceptions) {
+    check_success(Wrap::futures, true);
+}
+TEST(gather, coroutines_success_with_return_exceptions) {
+    check_success(Wrap::coroutines, true);
+}
 
 // CPython: test_tasks.py::GatherTestsBase::test_one_exception
 void check_one_exception(Wrap wrap) {
@@ -155,8 +172,12 @@ void check_one_exception(Wrap wrap) {
     EXPECT_TRUE(cap.empty()) << cap.at(0).message;
 }
 
-TEST(gather, futures_first_exception_fails_the_gather) { check_one_exception(Wrap::futures); }
-TEST(gather, coroutines_first_exception_fails_the_gather) { check_one_exception(Wrap::coroutines); }
+TEST(gather, futures_first_exception_fails_the_gather) {
+    check_one_exception(Wrap::futures);
+}
+TEST(gather, coroutines_first_exception_fails_the_gather) {
+    check_one_exception(Wrap::coroutines);
+}
 
 // CPython: test_tasks.py::GatherTestsBase::test_return_exceptions
 void check_return_exceptions(Wrap wrap) {
@@ -221,8 +242,9 @@ TEST(gather, futures_of_two_loops_are_a_value_error) {
     auto other = support::new_virtual_loop();
     Future<int> f1 = one->create_future<int>();
     Future<int> f2 = other->create_future<int>();
-    EXPECT_THROW_MSG((void)gather(f1, f2), ValueError,
-                     "The future belongs to a different loop than the one specified as the loop argument");
+    EXPECT_THROW_MSG(
+        (void)gather(f1, f2), ValueError,
+        "The future belongs to a different loop than the one specified as the loop argument");
     // Nothing is left watching f1.
     f1.set_result(1);
     run_loop(*one);
@@ -333,7 +355,8 @@ TEST(gather, same_task_twice_runs_once_and_fills_both_slots) {
         EXPECT_EQ(res, std::make_tuple(std::string("abc"), std::string("abc"), std::string("def"),
                                        std::string("abc")));
         std::vector<Task<std::string>> v{c, c};
-        const std::vector<std::string> want{"abc", "abc"};  // g++ 12: no braced list next to co_await
+        const std::vector<std::string> want{"abc",
+                                            "abc"};  // g++ 12: no braced list next to co_await
         EXPECT_EQ(co_await gather(v), want);
     }());
     EXPECT_EQ(runs, 2);
@@ -637,7 +660,8 @@ TEST(gather, child_that_ignores_cancellation_still_ends_the_gather_cancelled) {
     };
     for (bool re : {false, true}) {
         support::run_virtual([&]() -> Coro<> {
-            auto fut = re ? gather(return_exceptions, stubborn()) : Future<std::tuple<Outcome<std::string>>>();
+            auto fut = re ? gather(return_exceptions, stubborn())
+                          : Future<std::tuple<Outcome<std::string>>>();
             if (!re) {
                 auto plain = gather(stubborn());
                 co_await asyncio::sleep(0);
@@ -732,7 +756,8 @@ TEST(gather, takes_the_same_iterations_as_cpython) {
         trace("gathered");
         EXPECT_EQ(r, std::make_tuple(1, 2));
         co_await t;
-        EXPECT_EQ(trace.take(), "tick0 tick1 child1 tick2 tick3 child2 tick4 tick5 gathered tick6 tick7");
+        EXPECT_EQ(trace.take(),
+                  "tick0 tick1 child1 tick2 tick3 child2 tick4 tick5 gathered tick6 tick7");
 
         t = create_task(ticker());
         try {
@@ -741,7 +766,8 @@ TEST(gather, takes_the_same_iterations_as_cpython) {
             trace("caught ", e.what());
         }
         co_await t;
-        EXPECT_EQ(trace.take(), "tick0 tick1 fail1 tick2 tick3 caught e1 tick4 child2 tick5 tick6 tick7");
+        EXPECT_EQ(trace.take(),
+                  "tick0 tick1 fail1 tick2 tick3 caught e1 tick4 child2 tick5 tick6 tick7");
     }());
 }
 
@@ -751,9 +777,8 @@ TEST(gather, unretrieved_error_is_reported_as_gathering_future) {
     auto loop = support::new_virtual_loop();
     CaptureHandler cap(*loop);
     {
-        auto fut = loop->run_until_complete([]() -> Coro<Future<std::tuple<int>>> {
-            co_return gather(fail_now("boom"));
-        }());
+        auto fut = loop->run_until_complete(
+            []() -> Coro<Future<std::tuple<int>>> { co_return gather(fail_now("boom")); }());
         run_loop(*loop);
         EXPECT_TRUE(fut.done());
     }
@@ -787,9 +812,7 @@ TEST(gather, dropped_while_children_pend_lets_them_run_on) {
     Trace trace;
     support::run_virtual([&]() -> Coro<> {
         Task<int> a = create_task(value_after(1, 1));
-        {
-            auto fut = gather(a, value_after(2, 2));
-        }  // nobody holds the gather any more
+        { auto fut = gather(a, value_after(2, 2)); }  // nobody holds the gather any more
         EXPECT_EQ(co_await a, 1);
         co_await asyncio::sleep(2);
         trace("ok");
@@ -908,7 +931,8 @@ TEST(gather, waiting_task_destroyed_with_the_loop) {
 
 TEST(gather, braced_options_and_value_capture_free_spelling_under_asan) {
     support::run_virtual([]() -> Coro<> {
-        auto [a, b] = co_await gather(co_invoke([](int x) -> Coro<int> { co_return x; }, 5), value(6));
+        auto [a, b] =
+            co_await gather(co_invoke([](int x) -> Coro<int> { co_return x; }, 5), value(6));
         EXPECT_EQ(a + b, 11);
     }());
 }

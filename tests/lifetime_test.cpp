@@ -6,16 +6,15 @@
 // Python reference: a task's coroutine frame is released when the task ends;
 // "Task was destroyed but it is pending!" and "Task exception was never
 // retrieved" come from Task.__del__ / Future.__del__ (futures.py, tasks.py).
+#include <gtest/gtest.h>
+
 #include <algorithm>
+#include <asyncio.hpp>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
-
-#include <asyncio.hpp>
 
 #include "support/capture_handler.hpp"
 #include "support/counted.hpp"
@@ -129,7 +128,8 @@ TEST(lifetime, task_cancelled_before_its_first_step_runs_nothing_and_leaks_nothi
     reset_counts();
     Trace trace;
     support::run_virtual(cancel_before_first_step(trace));
-    EXPECT_EQ(trace.str(), "params:1 cancelled ran:0 locals:0");  // co_invoke's copy of the argument
+    EXPECT_EQ(trace.str(),
+              "params:1 cancelled ran:0 locals:0");  // co_invoke's copy of the argument
     EXPECT_EQ(Param::live(), 0);
     EXPECT_EQ(Local::live(), 0);
 }

@@ -4,13 +4,12 @@
 // Python reference: Lib/test/test_asyncio/test_locks.py (3.13). Each trace
 // was checked against CPython 3.13 with the equivalent Python program
 // (sketched in the comment above each test).
-#include <cstddef>
-#include <string>
-#include <vector>
-
 #include <gtest/gtest.h>
 
 #include <asyncio.hpp>
+#include <cstddef>
+#include <string>
+#include <vector>
 
 #include "support/expect_throw_msg.hpp"
 #include "support/trace.hpp"
@@ -113,8 +112,8 @@ TEST(Lock, CancelAfterWakePassesOn) {
         auto ta = asyncio::create_task(c(1));
         auto tb = asyncio::create_task(c(2));
         co_await asyncio::sleep(0);
-        lock.release();   // wakes ta
-        ta.cancel();      // ... which is cancelled before it runs
+        lock.release();  // wakes ta
+        ta.cancel();     // ... which is cancelled before it runs
         co_await asyncio::sleep(0);
         co_await asyncio::sleep(0);
         co_await tb;
@@ -709,7 +708,8 @@ TEST(Barrier, AbortBreaksWaiters) {
         co_await t2;
         co_await c(3);
     });
-    EXPECT_EQ(tr.str(), "1:Abort or reset of barrier 2:Abort or reset of barrier 3:Barrier aborted");
+    EXPECT_EQ(tr.str(),
+              "1:Abort or reset of barrier 2:Abort or reset of barrier 3:Barrier aborted");
 }
 
 TEST(Barrier, ResetBreaksCurrentWaitersOnly) {
@@ -778,7 +778,8 @@ TEST(Barrier, CancelWhileDraining) {
         } catch (const asyncio::CancelledError&) {
         }
         co_await t2;
-        tr(t1.cancelled() ? "CancelledError" : "?", " ", b.n_waiting(), " ", b.broken() ? "True" : "False");
+        tr(t1.cancelled() ? "CancelledError" : "?", " ", b.n_waiting(), " ",
+           b.broken() ? "True" : "False");
     });
     EXPECT_EQ(tr.str(), "2:1 c1 CancelledError 0 False");
 }

@@ -4,6 +4,8 @@
 // Ported from the non-I/O parts of Lib/test/test_asyncio/test_base_events.py
 // and test_events.py. Most cases run on the virtual clock; the few that need
 // a real clock or a real thread say so.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -12,8 +14,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "asyncio.hpp"
 #include "support/capture_handler.hpp"
@@ -29,7 +29,9 @@ using support::Trace;
 
 namespace {
 
-Coro<int> answer() { co_return 42; }
+Coro<int> answer() {
+    co_return 42;
+}
 
 Coro<int> fail_with(std::string msg) {
     co_await sleep(0);
@@ -350,8 +352,7 @@ TEST(event_loop, run_until_complete_rethrows_and_the_exception_is_not_reported_a
 TEST(event_loop, keyboard_interrupt_from_a_task_leaves_run_until_complete_unreported) {
     auto loop = support::new_virtual_loop();
     CaptureHandler cap(*loop);
-    EXPECT_THROW_MSG(loop->run_until_complete(throw_keyboard_interrupt()), KeyboardInterrupt,
-                     "ki");
+    EXPECT_THROW_MSG(loop->run_until_complete(throw_keyboard_interrupt()), KeyboardInterrupt, "ki");
     EXPECT_FALSE(loop->is_running());
     loop->close();
     EXPECT_TRUE(cap.empty()) << cap.messages().front();
@@ -385,7 +386,8 @@ TEST(event_loop, loop_is_usable_after_keyboard_interrupt_escaped) {
     EXPECT_TRUE(called) << "run_forever() was stopped by a stale stop() from run_until_complete";
 }
 
-// CPython: test_base_events.py::BaseEventLoopTests::test_run_until_complete_loop_orphan_future_close_loop
+// CPython:
+// test_base_events.py::BaseEventLoopTests::test_run_until_complete_loop_orphan_future_close_loop
 TEST(event_loop, system_exit_from_a_callback_escapes_and_the_loop_can_run_again) {
     auto loop = support::new_virtual_loop();
     loop->call_soon([] { throw SystemExit("show stopper"); });
@@ -742,7 +744,8 @@ TEST(event_loop, call_exception_handler_passes_the_context_through) {
     CaptureHandler cap(*loop);
     Task<int> task = loop->create_task(answer());
     loop->run_until_complete(task);
-    loop->call_exception_handler({"custom message", std::make_exception_ptr(ValueError("v")), task});
+    loop->call_exception_handler(
+        {"custom message", std::make_exception_ptr(ValueError("v")), task});
     ASSERT_EQ(cap.size(), 1u);
     EXPECT_EQ(cap.at(0).message, "custom message");
     EXPECT_EQ(cap.at(0).what, "v");
@@ -756,9 +759,8 @@ TEST(event_loop, call_exception_handler_passes_the_context_through) {
 TEST(event_loop, handler_that_throws_is_caught_and_reported_by_the_default_handler) {
     auto loop = support::new_virtual_loop();
     Trace t;
-    loop->set_exception_handler([](EventLoop&, const ExceptionContext&) {
-        throw std::runtime_error("ham");
-    });
+    loop->set_exception_handler(
+        [](EventLoop&, const ExceptionContext&) { throw std::runtime_error("ham"); });
     ::testing::internal::CaptureStderr();
     loop->call_soon([] { throw std::runtime_error("zero"); });
     loop->call_soon([&] { t("next"); });
@@ -772,9 +774,8 @@ TEST(event_loop, handler_that_throws_is_caught_and_reported_by_the_default_handl
 
 TEST(event_loop, handler_that_throws_a_base_exception_is_caught_too) {
     auto loop = support::new_virtual_loop();
-    loop->set_exception_handler([](EventLoop&, const ExceptionContext&) {
-        throw CancelledError("from handler");
-    });
+    loop->set_exception_handler(
+        [](EventLoop&, const ExceptionContext&) { throw CancelledError("from handler"); });
     ::testing::internal::CaptureStderr();
     EXPECT_NO_THROW(loop->call_exception_handler({"direct", nullptr, {}}));
     const std::string err = ::testing::internal::GetCapturedStderr();
@@ -901,4 +902,3 @@ TEST(event_loop, scheduling_accepts_lvalue_callables_and_copies_them) {
     EXPECT_EQ(t.str(), "cb1 fn cb1 cb1 fn");
     EXPECT_EQ(Counted::live(), 0);
 }
-

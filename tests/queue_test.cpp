@@ -3,14 +3,13 @@
 // Python reference: Lib/asyncio/queues.py and Lib/test/test_asyncio/
 // test_queues.py (3.13). Traces were checked against CPython 3.13 (the
 // Python scenario is in the comment above each test).
+#include <gtest/gtest.h>
+
+#include <asyncio.hpp>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-
-#include <asyncio.hpp>
 
 #include "support/expect_throw_msg.hpp"
 #include "support/trace.hpp"

@@ -4,9 +4,11 @@
 // Python reference: Lib/test/test_asyncio/test_runners.py (3.13). Cases that
 // need Python objects (mock policies, non-coroutine arguments, contextvars)
 // do not apply.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <asyncio.hpp>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -14,10 +16,6 @@
 #include <string>
 #include <thread>
 #include <utility>
-
-#include <gtest/gtest.h>
-
-#include <asyncio.hpp>
 
 #include "support/capture_handler.hpp"
 #include "support/counted.hpp"
@@ -39,7 +37,9 @@ Coro<int> return_42() {
 }
 
 // CPython: test_runners.py::RunTests::test_asyncio_run_return
-TEST(run, returns_the_value_of_main) { EXPECT_EQ(asyncio::run(return_42()), 42); }
+TEST(run, returns_the_value_of_main) {
+    EXPECT_EQ(asyncio::run(return_42()), 42);
+}
 
 Coro<int> raise_spam() {
     co_await asyncio::sleep(0);
@@ -72,7 +72,9 @@ TEST(run, rethrows_cancelled_error_of_a_cancelled_main) {
     EXPECT_THROW_MSG(asyncio::run(cancelled_main()), asyncio::CancelledError, "bye");
 }
 
-Coro<int> nested_child(Counted c) { co_return c.value; }
+Coro<int> nested_child(Counted c) {
+    co_return c.value;
+}
 
 Coro<std::string> run_inside_run() {
     try {
@@ -91,7 +93,9 @@ TEST(run, from_a_running_loop_raises_runtime_error) {
     EXPECT_EQ(Counted::live(), 0);  // the rejected coroutine was destroyed unrun
 }
 
-Coro<bool> debug_flag() { co_return asyncio::get_running_loop().get_debug(); }
+Coro<bool> debug_flag() {
+    co_return asyncio::get_running_loop().get_debug();
+}
 
 // CPython: test_runners.py::RunTests::test_asyncio_run_debug
 TEST(run, debug_option_sets_the_loop_debug_mode) {
@@ -101,7 +105,9 @@ TEST(run, debug_option_sets_the_loop_debug_mode) {
     EXPECT_TRUE(asyncio::testing::run(debug_flag(), {.debug = true}));
 }
 
-Coro<asyncio::EventLoop*> running_loop_address() { co_return &asyncio::get_running_loop(); }
+Coro<asyncio::EventLoop*> running_loop_address() {
+    co_return &asyncio::get_running_loop();
+}
 
 // CPython: test_runners.py::RunTests::test_asyncio_run_loop_factory
 TEST(run, uses_the_loop_factory) {
@@ -545,7 +551,8 @@ TEST_F(sigint, sigint_from_another_thread_wakes_a_blocked_loop) {
     std::atomic<bool> sent{false};
     std::thread killer([&] {
         asyncio::EventLoop* loop = nullptr;
-        while (!(loop = state.loop.load())) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        while (!(loop = state.loop.load()))
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
         std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let the loop block
         if (!sigint_is_default()) {
             ::kill(::getpid(), SIGINT);
@@ -571,7 +578,9 @@ TEST_F(sigint, sigint_from_another_thread_wakes_a_blocked_loop) {
 }
 
 std::atomic<int> g_custom_sigint_calls{0};
-extern "C" void custom_sigint_handler(int) { g_custom_sigint_calls.fetch_add(1); }
+extern "C" void custom_sigint_handler(int) {
+    g_custom_sigint_calls.fetch_add(1);
+}
 
 Coro<int> raise_sigint_and_finish() {
     ::raise(SIGINT);  // goes to the program's own handler

@@ -5,14 +5,14 @@
 // Python reference: Lib/test/test_asyncio/test_tasks.py (3.13),
 // BaseTaskTests::test_shield_*, test_gather_shield. The traces were recorded
 // by running the same scenarios on CPython 3.13.0.
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <tuple>
 #include <utility>
-
-#include <gtest/gtest.h>
 
 #include "asyncio.hpp"
 #include "support/capture_handler.hpp"
@@ -29,7 +29,9 @@ namespace {
 
 Trace T;  // each test starts with T.clear()
 
-const char* py(bool b) { return b ? "True" : "False"; }
+const char* py(bool b) {
+    return b ? "True" : "False";
+}
 
 Coro<int> value_after(double d, int v) {
     co_await asyncio::sleep(d);
@@ -200,9 +202,8 @@ TEST(shield, gather_of_shields_cancels_the_shields_only) {
 // CPython: test_tasks.py::BaseTaskTests::test_shield_coroutine_use_running_loop
 TEST(shield, coroutine_becomes_a_task_of_the_running_loop) {
     auto loop = support::new_virtual_loop();
-    Future<int> outer = loop->run_until_complete([]() -> Coro<Future<int>> {
-        co_return shield(value_after(0, 42));
-    }());
+    Future<int> outer = loop->run_until_complete(
+        []() -> Coro<Future<int>> { co_return shield(value_after(0, 42)); }());
     EXPECT_EQ(&outer.get_loop(), loop.get());
     EXPECT_EQ(loop->run_until_complete(outer), 42);
 }
@@ -415,8 +416,8 @@ TEST(shield, with_try_ignores_the_cancellation_and_the_inner_completes) {
 
 TEST(shield, move_only_result_of_a_coroutine_is_moved_through) {
     auto loop = support::new_virtual_loop();
-    Future<std::unique_ptr<int>> outer = loop->run_until_complete(
-        []() -> Coro<Future<std::unique_ptr<int>>> {
+    Future<std::unique_ptr<int>> outer =
+        loop->run_until_complete([]() -> Coro<Future<std::unique_ptr<int>>> {
             co_return shield([]() -> Coro<std::unique_ptr<int>> {
                 co_await asyncio::sleep(0.1);
                 co_return std::make_unique<int>(5);

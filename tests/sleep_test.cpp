@@ -3,8 +3,10 @@
 // Python reference: Lib/asyncio/tasks.py::sleep and the sleep tests in
 // test_tasks.py. Orderings were checked against CPython 3.13 (scenarios in
 // the comments).
+#include <gtest/gtest.h>
 #include <unistd.h>  // POSIX ::sleep(unsigned): must not be what `sleep(1)` picks
 
+#include <asyncio.hpp>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -12,10 +14,6 @@
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <gtest/gtest.h>
-
-#include <asyncio.hpp>
 
 #include "support/expect_throw_msg.hpp"
 #include "support/trace.hpp"
@@ -212,11 +210,12 @@ TEST(sleep, different_delays_wake_in_deadline_order) {
 Coro<void> fifo_main(std::vector<int>& order) {
     std::vector<asyncio::Task<void>> tasks;
     for (int i = 0; i < 200; ++i)
-        tasks.push_back(asyncio::create_task(
-            asyncio::co_invoke([&order](int n) -> Coro<void> {
+        tasks.push_back(asyncio::create_task(asyncio::co_invoke(
+            [&order](int n) -> Coro<void> {
                 co_await asyncio::sleep(1);
                 order.push_back(n);
-            }, i)));
+            },
+            i)));
     for (auto& t : tasks) co_await t;
 }
 

@@ -8,6 +8,8 @@
 // times here are on the virtual clock, so 0.201 there is 0.2 here. Where
 // several children are cancelled at once CPython walks a set, so its order
 // is arbitrary; ours is creation order, and the traces say so.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <exception>
 #include <sstream>
@@ -15,8 +17,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "asyncio.hpp"
 #include "support/capture_handler.hpp"
@@ -49,7 +49,9 @@ struct MyBaseExc : BaseException {
     MyBaseExc() : BaseException("") {}
 };
 
-const char* py(bool b) { return b ? "True" : "False"; }
+const char* py(bool b) {
+    return b ? "True" : "False";
+}
 
 /// Loop time rounded as the Python traces print it (0.1, 0.35).
 std::string now() {
@@ -103,7 +105,8 @@ std::string kinds(const BaseExceptionGroup& g) {
 /// The members' what(), comma-separated.
 std::string whats(const BaseExceptionGroup& g) {
     std::string s;
-    for (const std::exception_ptr& e : g.exceptions()) s += (s.empty() ? "" : ",") + support::what(e);
+    for (const std::exception_ptr& e : g.exceptions())
+        s += (s.empty() ? "" : ",") + support::what(e);
     return s;
 }
 
@@ -536,7 +539,8 @@ TEST(task_group, body_error_after_an_await_cancels_the_children) {
                 throw ZeroDivisionError();
             });
         } catch (const ExceptionGroup& e) {
-            eg = kinds(e) + "@" + now() + " cancelling=" + std::to_string(current_task().cancelling());
+            eg = kinds(e) + "@" + now() +
+                 " cancelling=" + std::to_string(current_task().cancelling());
         }
     }());
     EXPECT_EQ(eg, "ZeroDivisionError@0.1 cancelling=0");
@@ -1104,7 +1108,8 @@ TEST(task_group, nested_groups_both_failing_keep_the_cancelling_level) {
                     ADD_FAILURE() << "RuntimeError not raised";
                 } catch (...) {
                     auto rest = except_star<RuntimeError>(
-                        std::current_exception(), [](const BaseExceptionGroup&) { T("inner caught"); });
+                        std::current_exception(),
+                        [](const BaseExceptionGroup&) { T("inner caught"); });
                     if (rest) std::rethrow_exception(rest);
                 }
                 T("cancelling=", current_task().cancelling());
@@ -1113,8 +1118,8 @@ TEST(task_group, nested_groups_both_failing_keep_the_cancelling_level) {
             });
             ADD_FAILURE() << "ValueError not raised";
         } catch (...) {
-            auto rest = except_star<ValueError>(std::current_exception(),
-                                                [](const BaseExceptionGroup&) { T("outer caught"); });
+            auto rest = except_star<ValueError>(
+                std::current_exception(), [](const BaseExceptionGroup&) { T("outer caught"); });
             if (rest) std::rethrow_exception(rest);
         }
         T("cancelling=", current_task().cancelling());
@@ -1365,8 +1370,9 @@ TEST(task_group, loop_closed_with_a_group_pending_frees_everything) {
         loop->create_task([]() -> Coro<> {
             co_await async_with(TaskGroup(), [&](TaskGroup& g) -> Coro<> {
                 for (int i = 0; i < 3; ++i) g.create_task(counted_child(support::Counted(i)));
-                g.create_task([](support::Counted) -> Coro<> { co_await asyncio::sleep(10); }(
-                    support::Counted(9)));
+                g.create_task([](support::Counted) -> Coro<> {
+                    co_await asyncio::sleep(10);
+                }(support::Counted(9)));
                 co_await asyncio::sleep(10);
             });
         }());
@@ -1387,8 +1393,9 @@ TEST(task_group, loop_closed_with_a_group_outside_its_parent_detaches_it) {
         cap.install(*loop);
         loop->create_task([](TaskGroup& tg) -> Coro<> {
             co_await async_with(tg, [&](TaskGroup& g) -> Coro<> {
-                g.create_task([](support::Counted) -> Coro<> { co_await asyncio::sleep(10); }(
-                    support::Counted(1)));
+                g.create_task([](support::Counted) -> Coro<> {
+                    co_await asyncio::sleep(10);
+                }(support::Counted(1)));
                 co_return;
             });
         }(tg));

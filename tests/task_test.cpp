@@ -5,7 +5,10 @@
 //
 // Python reference: Lib/test/test_asyncio/test_tasks.py (3.13). Cancellation
 // is in cancel_test.cpp.
+#include <gtest/gtest.h>
+
 #include <algorithm>
+#include <asyncio.hpp>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -14,10 +17,6 @@
 #include <string>
 #include <unordered_set>
 #include <vector>
-
-#include <gtest/gtest.h>
-
-#include <asyncio.hpp>
 
 #include "support/capture_handler.hpp"
 #include "support/counted.hpp"
@@ -42,14 +41,18 @@ using support::Trace;
 
 namespace {
 
-Coro<> noop() { co_return; }
+Coro<> noop() {
+    co_return;
+}
 
 Coro<> record(Trace& trace, std::string what) {
     trace(what);
     co_return;
 }
 
-Coro<int> value(int v) { co_return v; }
+Coro<int> value(int v) {
+    co_return v;
+}
 
 Coro<int> value_after(Future<> gate, int v) {
     co_await gate;
@@ -61,7 +64,9 @@ Coro<> fail(std::string msg) {
     co_return;
 }
 
-Coro<> sleep_forever() { co_await asyncio::sleep(1e9); }
+Coro<> sleep_forever() {
+    co_await asyncio::sleep(1e9);
+}
 
 /// The captured reports, for failure output.
 std::string messages(const CaptureHandler& cap) {
@@ -298,7 +303,9 @@ TEST(task, name_option_sets_the_name) {
 }
 
 struct BraceSix {};
-std::ostream& operator<<(std::ostream& os, const BraceSix&) { return os << "{6}"; }
+std::ostream& operator<<(std::ostream& os, const BraceSix&) {
+    return os << "{6}";
+}
 
 // CPython: test_tasks.py::BaseTaskTests::test_task_set_name_pylong
 // CPython: test_tasks.py::BaseTaskTests::test_task_repr_name_not_str
@@ -458,7 +465,9 @@ TEST(task, loop_keeps_a_task_alive_when_every_handle_is_dropped) {
     EXPECT_EQ(Counted::live(), 0);
 }
 
-Coro<Counted> make_counted(int v) { co_return Counted(v); }
+Coro<Counted> make_counted(int v) {
+    co_return Counted(v);
+}
 
 TEST(task, result_lives_until_the_last_handle_goes) {
     Counted::reset();
@@ -541,7 +550,7 @@ TEST(task, closing_the_loop_when_only_the_waiting_task_knows_the_awaited_task) {
     auto a = [&]() -> Coro<> { co_await *child; };
     loop->create_task(a(), {.name = "A"});
     child = loop->create_task(b(), {.name = "B"});  // the newer one
-    support::run_once(*loop);                        // A waits for B
+    support::run_once(*loop);                       // A waits for B
     child.reset();
     EXPECT_EQ(asyncio::all_tasks(loop.get()).size(), 2u);
     loop->close();
@@ -791,7 +800,8 @@ TEST(task, remove_done_callback_returns_1_then_0) {
     Trace trace;
     auto main = [&]() -> Coro<> {
         Task<> t = asyncio::create_task(noop());
-        const asyncio::CallbackId removed = t.add_done_callback([&](const Task<>&) { trace("removed"); });
+        const asyncio::CallbackId removed =
+            t.add_done_callback([&](const Task<>&) { trace("removed"); });
         t.add_done_callback([&](const Task<>&) { trace("kept"); });
         EXPECT_EQ(t.remove_done_callback(removed), 1u);
         EXPECT_EQ(t.remove_done_callback(removed), 0u);

@@ -1,12 +1,12 @@
 // testing_test.cpp — asyncio::testing: the virtual-clock loop. When nothing
 // is ready its clock jumps to the next timer; otherwise it behaves exactly
 // like a real loop.
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "asyncio.hpp"
 #include "support/expect_throw_msg.hpp"

@@ -6,6 +6,8 @@
 // each test. C++ has no __context__ chain: where CPython checks one, we check
 // the exception that propagates and the TimeoutError's nested CancelledError
 // (its __cause__).
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -14,8 +16,6 @@
 #include <string>
 #include <thread>
 #include <utility>
-
-#include <gtest/gtest.h>
 
 #include "asyncio.hpp"
 #include "support/capture_handler.hpp"
@@ -257,8 +257,8 @@ TEST(timeout, an_error_raised_while_handling_the_cancellation_passes_through) {
     };
     support::run_virtual([&]() -> Coro<> {
         Timeout cm = timeout(0.01);
-        EXPECT_THROW_MSG(co_await async_with(cm, [&](Timeout&) -> Coro<> { co_await crash(); }), ValueError,
-                         "division by zero");
+        EXPECT_THROW_MSG(co_await async_with(cm, [&](Timeout&) -> Coro<> { co_await crash(); }),
+                         ValueError, "division by zero");
         EXPECT_TRUE(cm.expired());
     }());
 }
@@ -449,7 +449,8 @@ TEST(timeout, an_outer_cancel_in_the_same_iteration_wins) {
             }
             t.add(cm.expired() ? "True" : "False", " at ", loop.time());
         }());
-        EXPECT_EQ(t.str(), "CancelledError cancelling=1 True at 1") << "cancel_first=" << cancel_first;
+        EXPECT_EQ(t.str(), "CancelledError cancelling=1 True at 1")
+            << "cancel_first=" << cancel_first;
     }
 }
 
@@ -652,13 +653,13 @@ TEST(timeout, entering_twice_is_a_runtime_error) {
     // CPython: test_timeouts.py::test_timeout_already_entered, test_timeout_double_enter
     support::run_virtual([]() -> Coro<> {
         co_await async_with(timeout(0.01), [](Timeout& cm) -> Coro<> {
-            EXPECT_THROW_MSG(co_await async_with(cm, [](Timeout&) -> Coro<> { co_return; }), RuntimeError,
-                             "Timeout has already been entered");
+            EXPECT_THROW_MSG(co_await async_with(cm, [](Timeout&) -> Coro<> { co_return; }),
+                             RuntimeError, "Timeout has already been entered");
         });
         Timeout cm = timeout(0.01);
         co_await async_with(cm, [](Timeout&) -> Coro<> { co_return; });
-        EXPECT_THROW_MSG(co_await async_with(cm, [](Timeout&) -> Coro<> { co_return; }), RuntimeError,
-                         "Timeout has already been entered");
+        EXPECT_THROW_MSG(co_await async_with(cm, [](Timeout&) -> Coro<> { co_return; }),
+                         RuntimeError, "Timeout has already been entered");
     }());
 }
 
@@ -671,15 +672,18 @@ TEST(timeout, reschedule_messages_name_the_state) {
 
         Timeout finished = timeout(0.01);
         co_await async_with(finished, [](Timeout&) -> Coro<> { co_return; });
-        EXPECT_THROW_MSG(finished.reschedule(0.02), RuntimeError, "Cannot change state of finished Timeout");
+        EXPECT_THROW_MSG(finished.reschedule(0.02), RuntimeError,
+                         "Cannot change state of finished Timeout");
 
         Timeout expired = timeout(0.01);
         EXPECT_THROW(co_await async_with(expired, sleeper(1)), TimeoutError);
-        EXPECT_THROW_MSG(expired.reschedule(0.02), RuntimeError, "Cannot change state of expired Timeout");
+        EXPECT_THROW_MSG(expired.reschedule(0.02), RuntimeError,
+                         "Cannot change state of expired Timeout");
 
         co_await async_with(timeout(0.01), [](Timeout& cm) -> Coro<> {
             EXPECT_THROW(co_await sleep(1), CancelledError);
-            EXPECT_THROW_MSG(cm.reschedule(0.02), RuntimeError, "Cannot change state of expiring Timeout");
+            EXPECT_THROW_MSG(cm.reschedule(0.02), RuntimeError,
+                             "Cannot change state of expiring Timeout");
         });
     }());
 }
@@ -717,7 +721,8 @@ TEST(timeout, exiting_without_entering_is_a_runtime_error) {
         EXPECT_THROW_MSG(co_await cm.aexit(nullptr), RuntimeError, "Timeout has not been entered");
         co_await cm.aenter();
         EXPECT_FALSE(co_await cm.aexit(nullptr));
-        EXPECT_THROW_MSG(co_await cm.aexit(nullptr), RuntimeError, "Cannot change state of finished Timeout");
+        EXPECT_THROW_MSG(co_await cm.aexit(nullptr), RuntimeError,
+                         "Cannot change state of finished Timeout");
     }());
 }
 
@@ -779,9 +784,11 @@ TEST(timeout, moves_until_entered_and_after_exit_but_not_while_active) {
         Timeout b = std::move(a);  // created: fine
         EXPECT_DOUBLE_EQ(*b.when(), 5);
         co_await async_with(b, [&](Timeout& cm) -> Coro<> {
-            EXPECT_THROW_MSG(Timeout moved(std::move(cm)), RuntimeError, "Timeout cannot be moved while active");
+            EXPECT_THROW_MSG(Timeout moved(std::move(cm)), RuntimeError,
+                             "Timeout cannot be moved while active");
             Timeout other = timeout(1);
-            EXPECT_THROW_MSG(other = std::move(cm), RuntimeError, "Timeout cannot be moved while active");
+            EXPECT_THROW_MSG(other = std::move(cm), RuntimeError,
+                             "Timeout cannot be moved while active");
             co_return;
         });
         Timeout c = std::move(b);  // finished: fine
@@ -862,7 +869,8 @@ TEST(timeout, a_task_group_error_raised_after_the_deadline_passes_through) {
         EXPECT_TRUE(g != nullptr);
         if (g) {
             EXPECT_EQ(g->exceptions().size(), 1u);
-            EXPECT_THROW_MSG(std::rethrow_exception(g->exceptions().at(0)), ValueError, "division by zero");
+            EXPECT_THROW_MSG(std::rethrow_exception(g->exceptions().at(0)), ValueError,
+                             "division by zero");
         }
     }());
 }

@@ -49,7 +49,8 @@ TEST(timer_heap, removing_from_the_middle_keeps_the_heap_ordered) {
     TimerHeap heap;
     for (auto& n : nodes) heap.push(&n);
     for (std::size_t i = 0; i < nodes.size(); i += 3) heap.remove(&nodes[i]);
-    for (std::size_t i = 0; i < nodes.size(); i += 3) EXPECT_EQ(nodes[i].heap_index, TimerNode::npos);
+    for (std::size_t i = 0; i < nodes.size(); i += 3)
+        EXPECT_EQ(nodes[i].heap_index, TimerNode::npos);
     const std::vector<double> out = drain_due(heap, 2000);
     EXPECT_EQ(out.size(), nodes.size() - (nodes.size() + 2) / 3);
     EXPECT_TRUE(std::is_sorted(out.begin(), out.end()));

@@ -4,13 +4,13 @@
 // Ported from CPython's Lib/test/test_asyncio/test_waitfor.py (3.13); the
 // interleavings with a ticking task were run in Python 3.13 (wf.py) and
 // its output is quoted beside each test.
+#include <gtest/gtest.h>
+
 #include <exception>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "asyncio.hpp"
 #include "support/expect_throw_msg.hpp"
@@ -275,7 +275,9 @@ TEST(wait_for, zero_waits_for_the_task_to_finish_its_cancellation) {
             co_await wait_for(task, 0);
         } catch (const TimeoutError&) {
             t.add("TimeoutError cause=",
-                  support::holds<CancelledError>(nested_of(std::current_exception())) ? "CancelledError" : "?");
+                  support::holds<CancelledError>(nested_of(std::current_exception()))
+                      ? "CancelledError"
+                      : "?");
         }
         co_await tick;
     }());
@@ -371,7 +373,8 @@ TEST(wait_for, an_error_raised_while_the_task_handles_its_cancellation_propagate
 TEST(wait_for, cancelling_the_wait_cancels_the_task) {
     // CPython: test_waitfor.py::test_cancel_blocking_wait_for, test_cancel_wait_for
     // (Python issue #23219)
-    for (const std::optional<Delay> timeout : {std::optional<Delay>(), std::optional<Delay>(60.0)}) {
+    for (const std::optional<Delay> timeout :
+         {std::optional<Delay>(), std::optional<Delay>(60.0)}) {
         support::run_virtual([&]() -> Coro<> {
             EventLoop& loop = get_running_loop();
             auto blocking_coroutine = [&]() -> Coro<> {
@@ -446,7 +449,8 @@ TEST(wait_for, an_outer_cancel_in_the_deadlines_iteration_is_not_a_timeout) {
         } catch (const TimeoutError&) {
             t.add("TimeoutError");
         } catch (const CancelledError&) {
-            t.add("CancelledError ", w.cancelled() ? "True" : "False", " ", it.cancelled() ? "True" : "False");
+            t.add("CancelledError ", w.cancelled() ? "True" : "False", " ",
+                  it.cancelled() ? "True" : "False");
         }
     }());
     EXPECT_EQ(t.str(), "CancelledError True True");

@@ -5,6 +5,8 @@
 // Python reference: Lib/test/test_asyncio/test_tasks.py (3.13): test_wait*.
 // CPython's test loops check each timer deadline through a generator; here
 // the virtual clock's time after each wait says the same.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <forward_list>
 #include <list>
@@ -13,8 +15,6 @@
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "asyncio.hpp"
 #include "support/capture_handler.hpp"
@@ -28,8 +28,12 @@ using support::Trace;
 
 namespace {
 
-Coro<> sleeper(double seconds) { co_await asyncio::sleep(seconds); }
-Coro<int> value(int v) { co_return v; }
+Coro<> sleeper(double seconds) {
+    co_await asyncio::sleep(seconds);
+}
+Coro<int> value(int v) {
+    co_return v;
+}
 Coro<> raise_after(double seconds, std::string msg) {
     co_await asyncio::sleep(seconds);
     throw std::domain_error(msg);
@@ -47,7 +51,9 @@ void run_loop(EventLoop& loop) {
 
 // wait() only takes tasks and futures: coroutines are a compile error.
 template <class R>
-concept can_wait = requires(R r) { asyncio::wait(r); };
+concept can_wait = requires(R r) {
+    asyncio::wait(r);
+};
 static_assert(can_wait<std::vector<Task<int>>>);
 static_assert(can_wait<std::vector<Future<>>>);
 static_assert(can_wait<std::list<TaskRef>>);
@@ -94,8 +100,9 @@ TEST(wait, empty_set_and_bad_return_when_raise_value_error_when_awaited) {
                      "Set of Tasks/Futures is empty.");
     Task<> t = loop->create_task(sleeper(10));
     std::vector<Task<>> one{t};
-    EXPECT_THROW_MSG(loop->run_until_complete(asyncio::wait(one, {.return_when = static_cast<ReturnWhen>(-1)})),
-                     ValueError, "Invalid return_when value: -1");
+    EXPECT_THROW_MSG(
+        loop->run_until_complete(asyncio::wait(one, {.return_when = static_cast<ReturnWhen>(-1)})),
+        ValueError, "Invalid return_when value: -1");
     t.cancel();
     run_loop(*loop);
 }
@@ -106,7 +113,8 @@ TEST(wait, first_completed_returns_at_the_first_completion) {
     Task<> a = loop->create_task(sleeper(10.0));
     Task<> b = loop->create_task(sleeper(0.1));
     std::vector<Task<>> fs{b, a};
-    auto [done, pending] = loop->run_until_complete(asyncio::wait(fs, {.return_when = FIRST_COMPLETED}));
+    auto [done, pending] =
+        loop->run_until_complete(asyncio::wait(fs, {.return_when = FIRST_COMPLETED}));
     EXPECT_EQ(done, (std::vector<Task<>>{b}));
     EXPECT_EQ(pending, (std::vector<Task<>>{a}));
     EXPECT_FALSE(a.done());
@@ -128,7 +136,8 @@ TEST(wait, first_completed_sees_what_completed_in_the_same_iterations) {
     Task<> a = loop->create_task(coro1());
     Task<> b = loop->create_task(coro2());
     std::vector<Task<>> fs{b, a};
-    auto [done, pending] = loop->run_until_complete(asyncio::wait(fs, {.return_when = FIRST_COMPLETED}));
+    auto [done, pending] =
+        loop->run_until_complete(asyncio::wait(fs, {.return_when = FIRST_COMPLETED}));
     EXPECT_EQ(done, (std::vector<Task<>>{b, a}));
     EXPECT_TRUE(pending.empty());
 }
@@ -139,7 +148,8 @@ TEST(wait, first_exception_returns_at_once_for_a_task_that_fails_at_once) {
     Task<> a = loop->create_task(sleeper(10.0));
     Task<> b = loop->create_task(raise_now("err"));
     std::vector<Task<>> fs{b, a};
-    auto [done, pending] = loop->run_until_complete(asyncio::wait(fs, {.return_when = FIRST_EXCEPTION}));
+    auto [done, pending] =
+        loop->run_until_complete(asyncio::wait(fs, {.return_when = FIRST_EXCEPTION}));
     EXPECT_EQ(done, (std::vector<Task<>>{b}));
     EXPECT_EQ(pending, (std::vector<Task<>>{a}));
     EXPECT_DOUBLE_EQ(loop->time(), 0);
@@ -153,7 +163,8 @@ TEST(wait, first_exception_returns_when_a_future_fails_during_the_wait) {
     Task<> a = loop->create_task(sleeper(10.0));
     Task<> b = loop->create_task(raise_after(0.01, "err"));
     std::vector<Task<>> fs{b, a};
-    auto [done, pending] = loop->run_until_complete(asyncio::wait(fs, {.return_when = FIRST_EXCEPTION}));
+    auto [done, pending] =
+        loop->run_until_complete(asyncio::wait(fs, {.return_when = FIRST_EXCEPTION}));
     EXPECT_EQ(done, (std::vector<Task<>>{b}));
     EXPECT_EQ(pending, (std::vector<Task<>>{a}));
     EXPECT_DOUBLE_EQ(loop->time(), 0.01);
@@ -168,7 +179,8 @@ TEST(wait, first_exception_is_all_completed_when_nothing_fails) {
     Task<> c = loop->create_task(sleeper(5));
     c.cancel();  // a cancellation is not an exception here
     std::vector<Task<>> fs{a, b, c};
-    auto [done, pending] = loop->run_until_complete(asyncio::wait(fs, {.return_when = FIRST_EXCEPTION}));
+    auto [done, pending] =
+        loop->run_until_complete(asyncio::wait(fs, {.return_when = FIRST_EXCEPTION}));
     EXPECT_EQ(done, fs);
     EXPECT_TRUE(pending.empty());
     EXPECT_DOUBLE_EQ(loop->time(), 0.2);
@@ -367,7 +379,8 @@ TEST(wait, takes_the_same_iterations_as_cpython) {
         co_await t;
         co_await fs[1];
     }());
-    EXPECT_EQ(trace.str(), "tick0 tick1 child1 tick2 tick3 waited 1 1 child2 tick4 tick5 tick6 tick7");
+    EXPECT_EQ(trace.str(),
+              "tick0 tick1 child1 tick2 tick3 waited 1 1 child2 tick4 tick5 tick6 tick7");
 }
 
 // ------------------------------------------------ lifetimes

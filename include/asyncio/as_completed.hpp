@@ -91,19 +91,20 @@ protected:
 
 private:
     friend class AsCompletedGetter;
-    static void on_fire(void* self, WatchCell& cell, FutureBase* f);  // CPython's _handle_completion
-    static void on_timeout(void* self);                // CPython's _handle_timeout
-    void wakeup_next() noexcept;                       // CPython's Queue._wakeup_next
+    static void on_fire(void* self, WatchCell& cell,
+                        FutureBase* f);  // CPython's _handle_completion
+    static void on_timeout(void* self);  // CPython's _handle_timeout
+    void wakeup_next() noexcept;         // CPython's Queue._wakeup_next
     void link(AsCompletedGetter* g) noexcept;
     void unlink(AsCompletedGetter* g) noexcept;
 
     EventLoop* loop_;
     WatchBlock* block_;
     OwnedTimer timer_;
-    std::size_t todo_ = 0;                 // inputs not completed (CPython: len(_todo))
-    std::vector<std::uint32_t> done_;      // completed inputs, in completion order
-    std::size_t done_head_ = 0;            // done_[done_head_..] not taken yet
-    std::size_t sentinels_ = 0;            // timeout markers after them
+    std::size_t todo_ = 0;                       // inputs not completed (CPython: len(_todo))
+    std::vector<std::uint32_t> done_;            // completed inputs, in completion order
+    std::size_t done_head_ = 0;                  // done_[done_head_..] not taken yet
+    std::size_t sentinels_ = 0;                  // timeout markers after them
     AsCompletedGetter* getters_head_ = nullptr;  // waiting for an entry, FIFO
     AsCompletedGetter* getters_tail_ = nullptr;
     std::uint32_t refs_ = 1;
@@ -229,7 +230,7 @@ public:
     Coro<std::optional<F>> next() const { return detail::as_completed_next<F>(*this); }
 
     explicit AsCompleted(detail::AsCompletedState<F>* s) noexcept : s_(s) {}  // adopts a reference
-    detail::AsCompletedState<F>* state() const noexcept { return s_; }  // not API
+    detail::AsCompletedState<F>* state() const noexcept { return s_; }        // not API
 
 private:
     static AsCompleted share(detail::AsCompletedState<F>* s) noexcept {
@@ -300,14 +301,16 @@ auto as_completed_inputs(Range&& aws, EventLoop*& loop) {
 /// Throws (at the call): RuntimeError("no running event loop") for
 /// coroutines outside a loop.
 template <class Range>
-    requires detail::walkable_range<Range> && detail::is_awaitable_input_v<detail::range_element_t<Range>>
+requires detail::walkable_range<Range> &&
+    detail::is_awaitable_input_v<detail::range_element_t<Range>>
 auto as_completed(Range&& aws, AsCompletedOptions options = {}) {
     using E = detail::range_element_t<Range>;
     using F = typename detail::awaitable_traits<E>::handle;
-    static_assert(!detail::awaitable_traits<E>::is_coro ||
-                      (!std::is_lvalue_reference_v<Range> && !std::is_const_v<std::remove_reference_t<Range>>),
-                  "as_completed() moves the coroutines out of the range: pass it as an rvalue "
-                  "(std::move(coros))");
+    static_assert(
+        !detail::awaitable_traits<E>::is_coro || (!std::is_lvalue_reference_v<Range> &&
+                                                  !std::is_const_v<std::remove_reference_t<Range>>),
+        "as_completed() moves the coroutines out of the range: pass it as an rvalue "
+        "(std::move(coros))");
     EventLoop* loop = detail::running_loop();
     std::vector<F> fs = detail::as_completed_inputs(std::forward<Range>(aws), loop);
     return AsCompleted<F>(new detail::AsCompletedState<F>(loop, std::move(fs), options.timeout));

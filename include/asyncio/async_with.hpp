@@ -79,7 +79,7 @@ concept always_ready_awaiter = requires {
 /// async_with then needs no coroutine frame of its own (ReadyWith).
 template <class CM>
 concept ready_manager = always_ready_awaiter<decltype(std::declval<CM&>().aenter())> &&
-                        always_ready_awaiter<decltype(std::declval<CM&>().aexit(std::exception_ptr()))>;
+    always_ready_awaiter<decltype(std::declval<CM&>().aexit(std::exception_ptr()))>;
 
 /// How the body receives the entered value of type X: an X& as is; an X by
 /// rvalue when the body takes one (by value or X&&), else as an lvalue (X&,
@@ -119,9 +119,9 @@ R suppressed_result() {
 template <class R, class CM, class Body>
 Coro<R> async_with_impl(CM cm, Body body) {
     using X = enter_result_t<std::remove_reference_t<CM>>;
-    using Slot = std::conditional_t<std::is_void_v<R>, int,
-                                    std::conditional_t<std::is_reference_v<R>,
-                                                       std::remove_reference_t<R>*, R>>;
+    using Slot = std::conditional_t<
+        std::is_void_v<R>, int,
+        std::conditional_t<std::is_reference_v<R>, std::remove_reference_t<R>*, R>>;
     std::exception_ptr error;
     [[maybe_unused]] std::optional<Slot> result;
     if constexpr (std::is_void_v<X>) {
@@ -163,7 +163,6 @@ Coro<R> async_with_impl(CM cm, Body body) {
         co_return std::move(*result);
 }
 
-
 /// async_with over a ready manager, without a frame of its own: the awaiter
 /// enters in await_ready, runs the body's coroutine as the awaited child, and
 /// exits in await_resume. Same semantics as async_with_impl. Not copyable or
@@ -173,9 +172,9 @@ template <class R, class CM, class Body>
 class [[nodiscard]] ReadyWith {
     using X = enter_result_t<std::remove_reference_t<CM>>;
     using BodyCoro = body_coro_t<Body, X>;
-    using Entered = std::conditional_t<std::is_void_v<X>, int,
-                                       std::conditional_t<std::is_reference_v<X>,
-                                                          std::remove_reference_t<X>*, X>>;
+    using Entered = std::conditional_t<
+        std::is_void_v<X>, int,
+        std::conditional_t<std::is_reference_v<X>, std::remove_reference_t<X>*, X>>;
 
 public:
     template <class M, class B>
@@ -224,9 +223,9 @@ private:
     }
 
     R finish() {
-        using Slot = std::conditional_t<std::is_void_v<R>, int,
-                                        std::conditional_t<std::is_reference_v<R>,
-                                                           std::remove_reference_t<R>*, R>>;
+        using Slot = std::conditional_t<
+            std::is_void_v<R>, int,
+            std::conditional_t<std::is_reference_v<R>, std::remove_reference_t<R>*, R>>;
         [[maybe_unused]] std::optional<Slot> result;
         if (!error_) {
             try {
@@ -276,10 +275,11 @@ auto async_with(CM&& cm, Body&& body) {
                   "async_with: the body must be a callable returning asyncio::Coro<R>");
     using R = typename BodyCoro::value_type;
     if constexpr (detail::ready_manager<std::remove_reference_t<CM>>)
-        return detail::ReadyWith<R, Manager, std::decay_t<Body>>(std::forward<CM>(cm), std::forward<Body>(body));
+        return detail::ReadyWith<R, Manager, std::decay_t<Body>>(std::forward<CM>(cm),
+                                                                 std::forward<Body>(body));
     else
         return detail::async_with_impl<R, Manager, std::decay_t<Body>>(std::forward<CM>(cm),
-                                                                        std::forward<Body>(body));
+                                                                       std::forward<Body>(body));
 }
 
 }  // namespace asyncio

@@ -38,10 +38,8 @@ struct Promise : PromiseBase {
                   "over-aligned coroutine results are not supported");
     Coro<T> get_return_object() noexcept;
     template <class U = T>
-        requires std::is_constructible_v<T, U&&>
-    void return_value(U&& v) {
-        value_.emplace(std::forward<U>(v));
-    }
+    requires std::is_constructible_v<T, U&&>
+    void return_value(U&& v) { value_.emplace(std::forward<U>(v)); }
     std::optional<T> value_;
 };
 
@@ -119,7 +117,9 @@ public:
     detail::CoroAwaiter<T> operator co_await() const&& noexcept { return {typed(), &h_}; }
 
     /// Gives up ownership of the frame (used by create_task).
-    handle_type release() noexcept { return handle_type::from_address(std::exchange(h_, {}).address()); }
+    handle_type release() noexcept {
+        return handle_type::from_address(std::exchange(h_, {}).address());
+    }
 
 private:
     friend struct detail::Promise<T>;
@@ -168,10 +168,11 @@ constexpr bool iscoroutine(const X&) noexcept {
 /// destroys a value-capturing lambda temporary twice when it shares a
 /// full-expression with co_await (see docs/python_mapping.md).
 template <class F, class... Args>
-    requires std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&...> &&
-             is_coroutine_v<std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...>>
-auto co_invoke(F&& f, Args&&... args)
-    -> std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...> {
+requires std::is_invocable_v < std::decay_t<F>
+&, std::decay_t<Args>&... >
+       &&is_coroutine_v<std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...>> auto
+         co_invoke(F&& f, Args&&... args)
+             -> std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...> {
     using R = typename std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...>::value_type;
     // The parameters below are copies owned by this frame.
     return [](std::decay_t<F> fn, std::decay_t<Args>... as) -> Coro<R> {

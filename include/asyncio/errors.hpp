@@ -231,12 +231,12 @@ public:
     ~LookupError() override;
 };
 
-#define ASYNCIO_DETAIL_RUNTIME_KIND(Name)                      \
-    class Name : public std::runtime_error {                   \
-    public:                                                    \
-        Name() : std::runtime_error("") {}                     \
-        using std::runtime_error::runtime_error;               \
-        ~Name() override;                                      \
+#define ASYNCIO_DETAIL_RUNTIME_KIND(Name)        \
+    class Name : public std::runtime_error {     \
+    public:                                      \
+        Name() : std::runtime_error("") {}       \
+        using std::runtime_error::runtime_error; \
+        ~Name() override;                        \
     };
 ASYNCIO_DETAIL_RUNTIME_KIND(QueueEmpty)
 ASYNCIO_DETAIL_RUNTIME_KIND(QueueFull)

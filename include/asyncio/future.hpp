@@ -111,15 +111,13 @@ public:
     std::exception_ptr exception() const { return s_->exception(); }
 
     template <class U = T>
-        requires(!std::is_void_v<T> && std::is_constructible_v<T, U &&>)
-    void set_result(U&& value) const {
+    requires(!std::is_void_v<T> &&
+             std::is_constructible_v<T, U&&>) void set_result(U&& value) const {
         if (s_->done()) detail::throw_invalid_state("invalid state");
         s_->slot.value.emplace(std::forward<U>(value));
         s_->finish_with_value();
     }
-    void set_result() const
-        requires std::is_void_v<T>
-    {
+    void set_result() const requires std::is_void_v<T> {
         if (s_->done()) detail::throw_invalid_state("invalid state");
         s_->finish_with_value();
     }
@@ -128,8 +126,9 @@ public:
     /// Schedules fn(const Future&) through the loop once the future is done
     /// (at once if it already is).
     template <class F>
-        requires std::is_invocable_v<F&, const Future&>
-    CallbackId add_done_callback(F&& fn, CallbackOptions = {}) const {
+    requires std::is_invocable_v<F&, const Future&> CallbackId
+    add_done_callback(F&& fn, CallbackOptions = {})
+    const {
         return s_->add_done_callback_node(
             new detail::DoneCallback<Future, std::decay_t<F>>(std::forward<F>(fn)));
     }

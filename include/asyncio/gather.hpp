@@ -107,20 +107,18 @@ inline constexpr return_exceptions_t return_exceptions{};
 /// belongs to a different loop than the one specified as the loop argument").
 /// (Awaited) the first child's exception, or CancelledError.
 template <class... A>
-    requires(detail::is_awaitable_input_v<A> && ...)
-auto gather(A&&... aws) {
+requires(detail::is_awaitable_input_v<A>&&...) auto gather(A&&... aws) {
     static_assert(((!detail::awaitable_traits<std::remove_cvref_t<A>>::is_coro ||
-                    !std::is_lvalue_reference_v<A>) && ...),
+                    !std::is_lvalue_reference_v<A>)&&...),
                   "gather() takes coroutines as rvalues: gather(f()) or gather(std::move(coro))");
     return detail::gather_args<false>(std::forward<A>(aws)...);
 }
 
 /// gather(asyncio::return_exceptions, ...): each slot an Outcome<R>.
 template <class... A>
-    requires(detail::is_awaitable_input_v<A> && ...)
-auto gather(return_exceptions_t, A&&... aws) {
+requires(detail::is_awaitable_input_v<A>&&...) auto gather(return_exceptions_t, A&&... aws) {
     static_assert(((!detail::awaitable_traits<std::remove_cvref_t<A>>::is_coro ||
-                    !std::is_lvalue_reference_v<A>) && ...),
+                    !std::is_lvalue_reference_v<A>)&&...),
                   "gather() takes coroutines as rvalues: gather(f()) or gather(std::move(coro))");
     return detail::gather_args<true>(std::forward<A>(aws)...);
 }
@@ -128,14 +126,16 @@ auto gather(return_exceptions_t, A&&... aws) {
 /// gather(range): a Future<std::vector<R>> in the range's order. A range of
 /// coroutines is taken as an rvalue and the coroutines are moved out.
 template <class Range>
-    requires detail::walkable_range<Range> && detail::is_awaitable_input_v<detail::range_element_t<Range>>
+requires detail::walkable_range<Range> &&
+    detail::is_awaitable_input_v<detail::range_element_t<Range>>
 auto gather(Range&& aws) {
     return detail::gather_range<false>(std::forward<Range>(aws));
 }
 
 /// gather(asyncio::return_exceptions, range): a Future<std::vector<Outcome<R>>>.
 template <class Range>
-    requires detail::walkable_range<Range> && detail::is_awaitable_input_v<detail::range_element_t<Range>>
+requires detail::walkable_range<Range> &&
+    detail::is_awaitable_input_v<detail::range_element_t<Range>>
 auto gather(return_exceptions_t, Range&& aws) {
     return detail::gather_range<true>(std::forward<Range>(aws));
 }

@@ -151,7 +151,9 @@ public:
     /// next waiter is woken instead. Throws: CancelledError.
     detail::AcquireAwaiter<Lock> acquire() noexcept { return detail::AcquireAwaiter<Lock>(this); }
     /// Like acquire(), giving a guard that releases the lock.
-    detail::GuardAwaiter<Lock, Lock> acquire_guard() noexcept { return detail::GuardAwaiter<Lock, Lock>(this, this); }
+    detail::GuardAwaiter<Lock, Lock> acquire_guard() noexcept {
+        return detail::GuardAwaiter<Lock, Lock>(this, this);
+    }
     /// Unlocks and wakes the first waiter (if it was not woken already).
     /// Never suspends. Throws: RuntimeError("Lock is not acquired.") when not locked.
     void release();

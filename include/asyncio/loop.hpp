@@ -55,7 +55,7 @@ using Seconds = std::chrono::duration<double>;
 class Delay {
 public:
     template <class A>
-        requires std::is_arithmetic_v<A>
+    requires std::is_arithmetic_v<A>
     constexpr Delay(A seconds) noexcept : s_(static_cast<double>(seconds)) {}
     template <class Rep, class Period>
     constexpr Delay(std::chrono::duration<Rep, Period> d) noexcept
@@ -176,7 +176,9 @@ public:
 namespace detail {
 /// The loop running in this thread (nullptr outside run_forever()).
 inline thread_local EventLoop* t_running_loop = nullptr;
-inline EventLoop* running_loop() noexcept { return t_running_loop; }
+inline EventLoop* running_loop() noexcept {
+    return t_running_loop;
+}
 [[noreturn]] void throw_no_running_loop();
 [[noreturn]] void throw_loop_closed();
 }  // namespace detail

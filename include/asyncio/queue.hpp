@@ -36,10 +36,10 @@
 #include <vector>
 
 #include "asyncio/coro.hpp"
+#include "asyncio/detail/waiter_queue.hpp"
 #include "asyncio/errors.hpp"
 #include "asyncio/future.hpp"
 #include "asyncio/loop.hpp"
-#include "asyncio/detail/waiter_queue.hpp"
 
 namespace asyncio {
 

@@ -75,7 +75,6 @@ public:
     void signal_interrupt() noexcept;
 
 private:
-
     RunOptions options_;
     std::unique_ptr<EventLoop> loop_;
     bool closed_ = false;

@@ -135,15 +135,13 @@ inline constexpr bool shield_copyable_v = std::is_void_v<T> || std::is_copy_cons
 /// Throws (when awaited): the inner's exception; CancelledError if the outer
 /// or the inner was cancelled.
 template <class T>
-    requires detail::shield_copyable_v<T>
-Future<T> shield(Future<T> inner) {
+requires detail::shield_copyable_v<T> Future<T> shield(Future<T> inner) {
     if (inner.done()) return inner;  // CPython's shortcut: the inner itself
     return detail::shield_impl<T, Future<T>, false>(inner.base());
 }
 
 template <class T>
-    requires detail::shield_copyable_v<T>
-Future<T> shield(const Task<T>& inner) {
+requires detail::shield_copyable_v<T> Future<T> shield(const Task<T>& inner) {
     return detail::shield_impl<T, Task<T>, false>(inner.base());
 }
 

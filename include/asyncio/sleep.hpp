@@ -35,15 +35,13 @@ Coro<T> sleep_for(Delay delay, T result) {
 
 /// Waits `delay` (seconds or a std::chrono::duration) of loop time.
 template <class D>
-    requires std::is_convertible_v<D, Delay>
-Coro<void> sleep(D delay) {
+requires std::is_convertible_v<D, Delay> Coro<void> sleep(D delay) {
     return detail::sleep_for(Delay(delay));
 }
 
 /// Waits `delay`, then returns `result`.
 template <class D, class T>
-    requires std::is_convertible_v<D, Delay>
-Coro<T> sleep(D delay, T result) {
+requires std::is_convertible_v<D, Delay> Coro<T> sleep(D delay, T result) {
     return detail::sleep_for(Delay(delay), std::move(result));
 }
 

@@ -79,8 +79,9 @@ public:
     EventLoop& get_loop() const { return t_->get_loop(); }
 
     template <class F>
-        requires std::is_invocable_v<F&, const TaskRef&>
-    CallbackId add_done_callback(F&& fn, CallbackOptions = {}) const {
+    requires std::is_invocable_v<F&, const TaskRef&> CallbackId
+    add_done_callback(F&& fn, CallbackOptions = {})
+    const {
         return t_->add_done_callback_node(
             new detail::DoneCallback<TaskRef, std::decay_t<F>>(std::forward<F>(fn)));
     }
@@ -90,9 +91,7 @@ public:
 
     /// Suspends: until the task is done. Cancellation: cancelling the
     /// awaiting task cancels this one. Throws: its exception or CancelledError.
-    auto operator co_await() const noexcept {
-        return detail::FutureAwaiter<VoidGet>{t_};
-    }
+    auto operator co_await() const noexcept { return detail::FutureAwaiter<VoidGet>{t_}; }
 
     friend bool operator==(const TaskRef& a, const TaskRef& b) noexcept { return a.t_ == b.t_; }
     const void* identity() const noexcept { return t_; }
@@ -137,8 +136,9 @@ public:
     }
 
     template <class F>
-        requires std::is_invocable_v<F&, const Task&>
-    CallbackId add_done_callback(F&& fn, CallbackOptions = {}) const {
+    requires std::is_invocable_v<F&, const Task&> CallbackId add_done_callback(F&& fn,
+                                                                               CallbackOptions = {})
+    const {
         return t_->add_done_callback_node(
             new detail::DoneCallback<Task, std::decay_t<F>>(std::forward<F>(fn)));
     }

@@ -171,7 +171,9 @@ private:
 };
 
 namespace detail {
-inline TaskGroup& TaskGroupEnter::await_resume() const { return group->enter(); }
+inline TaskGroup& TaskGroupEnter::await_resume() const {
+    return group->enter();
+}
 }  // namespace detail
 
 }  // namespace asyncio

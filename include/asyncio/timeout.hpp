@@ -9,7 +9,8 @@
 // cancelling() count at entry converts, so nested scopes, and a cancel() from
 // outside arriving in the same iteration as the deadline, behave as in Python.
 //
-//     co_await asyncio::async_with(asyncio::timeout(10s), [&](asyncio::Timeout& cm) -> asyncio::Coro<> {
+//     co_await asyncio::async_with(asyncio::timeout(10s), [&](asyncio::Timeout& cm) ->
+//     asyncio::Coro<> {
 //         co_await long_running_task();
 //     });
 //
@@ -58,7 +59,10 @@ public:
     /// Python's Timeout(when): absolute loop time, or nullopt for never.
     explicit Timeout(std::optional<double> when) noexcept : when_(when) {}
     Timeout(Timeout&& other)
-        : when_(other.when_), task_(other.task_), cancelling_(other.cancelling_), state_(other.state_) {
+        : when_(other.when_),
+          task_(other.task_),
+          cancelling_(other.cancelling_),
+          state_(other.state_) {
         if (other.pinned()) [[unlikely]]
             throw_pinned();
     }
@@ -153,7 +157,7 @@ private:
     Handle soon_;                       // call_soon(on_timeout) for a passed deadline
     int cancelling_ = 0;                // task_->cancelling() at entry
     State state_ = State::created;
-    bool has_soon_ = false;             // soon_ is scheduled and has not run
+    bool has_soon_ = false;  // soon_ is scheduled and has not run
 };
 
 /// Python's asyncio.timeout(delay): a Timeout at loop.time() + delay, or

@@ -2,7 +2,8 @@
 //
 // Mirrors wait() and _wait() in Lib/asyncio/tasks.py (3.13).
 //
-//     auto [done, pending] = co_await asyncio::wait(tasks, {.return_when = asyncio::FIRST_COMPLETED});
+//     auto [done, pending] = co_await asyncio::wait(tasks, {.return_when =
+//     asyncio::FIRST_COMPLETED});
 //
 // wait() takes a range of Task<T>, Future<T> or TaskRef and waits until the
 // condition holds: ALL_COMPLETED (the default), FIRST_COMPLETED, or
@@ -77,7 +78,7 @@ public:
 
 private:
     static void on_fire(void* self, WatchCell& cell, FutureBase* f);  // CPython's _on_completion
-    static void on_timeout(void* self);                // CPython's _release_waiter
+    static void on_timeout(void* self);                               // CPython's _release_waiter
     void release_waiter() noexcept;
 
     EmbeddedFuture waiter_;
@@ -127,7 +128,8 @@ template <class Range>
 auto wait_collect(Range&& fs) {
     using F = range_element_t<Range>;
     if constexpr (std::is_same_v<std::remove_cvref_t<Range>, std::vector<F>> &&
-                  !std::is_lvalue_reference_v<Range> && !std::is_const_v<std::remove_reference_t<Range>>) {
+                  !std::is_lvalue_reference_v<Range> &&
+                  !std::is_const_v<std::remove_reference_t<Range>>) {
         return std::vector<F>(std::move(fs));
     } else {
         std::vector<F> v;
@@ -150,15 +152,15 @@ concept wait_handle = awaitable_traits<F>::valid && !awaitable_traits<F>::is_cor
 /// ValueError("Invalid return_when value: N") for a bad enum value; never
 /// TimeoutError. Both are thrown when the result is awaited, as in Python.
 template <class Range>
-    requires detail::walkable_range<Range> && detail::wait_handle<detail::range_element_t<Range>>
-Coro<WaitResult<detail::range_element_t<Range>>> wait(Range&& fs, WaitOptions options = {}) {
+requires detail::walkable_range<Range> && detail::wait_handle<detail::range_element_t<Range>>
+    Coro<WaitResult<detail::range_element_t<Range>>> wait(Range&& fs, WaitOptions options = {}) {
     return detail::wait_impl(detail::wait_collect(std::forward<Range>(fs)), options);
 }
 
 /// Passing coroutines is forbidden (Python 3.11+: "Passing coroutines is
 /// forbidden, use tasks explicitly."): wrap them in tasks first.
 template <class Range>
-    requires detail::walkable_range<Range> && is_coroutine_v<detail::range_element_t<Range>>
+requires detail::walkable_range<Range> && is_coroutine_v<detail::range_element_t<Range>>
 void wait(Range&& fs, WaitOptions options = {}) = delete;
 
 }  // namespace asyncio

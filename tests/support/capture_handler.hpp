@@ -4,11 +4,10 @@
 //     auto loop = support::new_virtual_loop();
 //     support::CaptureHandler cap(*loop);            // installs the handler
 //     ...
-//     EXPECT_EQ(cap.messages(), (std::vector<std::string>{"Future exception was never retrieved"}));
-//     EXPECT_EQ(cap.count("Exception in callback"), 1u);
-//     EXPECT_EQ(cap.at(0).what, "boom");            // the exception's what()
-//     EXPECT_TRUE(cap.at(0).task == task);          // which task (by identity)
-//     EXPECT_EQ(cap.at(0).task, task.identity());   // the same, as a pointer
+//     EXPECT_EQ(cap.messages(), (std::vector<std::string>{"Future exception was never
+//     retrieved"})); EXPECT_EQ(cap.count("Exception in callback"), 1u); EXPECT_EQ(cap.at(0).what,
+//     "boom");            // the exception's what() EXPECT_TRUE(cap.at(0).task == task); // which
+//     task (by identity) EXPECT_EQ(cap.at(0).task, task.identity());   // the same, as a pointer
 //     EXPECT_FALSE(cap.at(0).task);                 // no task in the context
 //     EXPECT_EQ(cap.at(0).task_name, "Task-3");
 //
@@ -80,13 +79,12 @@ public:
     /// Installs the recording handler on `loop` (replacing its handler).
     void install(asyncio::EventLoop& loop) {
         std::shared_ptr<std::vector<Record>> records = records_;
-        loop.set_exception_handler(
-            [records](asyncio::EventLoop&, const asyncio::ExceptionContext& ctx) {
-                records->push_back(Record{ctx.message, ctx.exception,
-                                          ReportedTask(ctx.task ? ctx.task.identity() : nullptr),
-                                          ctx.task ? ctx.task.get_name() : std::string(),
-                                          support::what(ctx.exception)});
-            });
+        loop.set_exception_handler([records](asyncio::EventLoop&,
+                                             const asyncio::ExceptionContext& ctx) {
+            records->push_back(Record{
+                ctx.message, ctx.exception, ReportedTask(ctx.task ? ctx.task.identity() : nullptr),
+                ctx.task ? ctx.task.get_name() : std::string(), support::what(ctx.exception)});
+        });
     }
     /// A loop factory for RunOptions: a virtual-time loop with this handler.
     /// The CaptureHandler must outlive the run.

@@ -15,11 +15,11 @@
 // support::holds<E>(eptr) (eptr holds an E or something derived from it).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <exception>
 #include <string>
 #include <typeinfo>
-
-#include <gtest/gtest.h>
 
 #include "asyncio/errors.hpp"
 
@@ -66,34 +66,35 @@ bool holds(const std::exception_ptr& e) {
     }
 }
 
-inline std::string describe_current() { return describe(std::current_exception()); }
+inline std::string describe_current() {
+    return describe(std::current_exception());
+}
 
 }  // namespace support
 
-#define SUPPORT_THROW_MSG_IMPL_(statement, Type, msg, fail)                                     \
-    GTEST_AMBIGUOUS_ELSE_BLOCKER_                                                               \
-    if (::std::string support_failure_; true) {                                                 \
-        bool support_threw_ = false;                                                            \
-        try {                                                                                   \
-            statement;                                                                          \
-        } catch (const Type& support_e_) {                                                      \
-            support_threw_ = true;                                                              \
-            if (::std::string(support_e_.what()) != ::std::string(msg))                         \
-                support_failure_ = ::std::string("Expected: " #statement " throws " #Type      \
-                                                 " with message \"") +                         \
-                                   ::std::string(msg) + "\"\n  Actual: message \"" +            \
-                                   support_e_.what() + "\"";                                    \
-        } catch (...) {                                                                         \
-            support_threw_ = true;                                                              \
-            support_failure_ = ::std::string("Expected: " #statement " throws " #Type           \
-                                             "\n  Actual: it throws ") +                       \
-                               ::support::describe_current();                                   \
-        }                                                                                       \
-        if (!support_threw_)                                                                    \
-            support_failure_ = "Expected: " #statement " throws " #Type                         \
-                               "\n  Actual: it throws nothing.";                                \
-        if (!support_failure_.empty()) fail() << support_failure_;                              \
-    } else                                                                                      \
+#define SUPPORT_THROW_MSG_IMPL_(statement, Type, msg, fail)                                        \
+    GTEST_AMBIGUOUS_ELSE_BLOCKER_                                                                  \
+    if (::std::string support_failure_; true) {                                                    \
+        bool support_threw_ = false;                                                               \
+        try {                                                                                      \
+            statement;                                                                             \
+        } catch (const Type& support_e_) {                                                         \
+            support_threw_ = true;                                                                 \
+            if (::std::string(support_e_.what()) != ::std::string(msg))                            \
+                support_failure_ =                                                                 \
+                    ::std::string("Expected: " #statement " throws " #Type " with message \"") +   \
+                    ::std::string(msg) + "\"\n  Actual: message \"" + support_e_.what() + "\"";    \
+        } catch (...) {                                                                            \
+            support_threw_ = true;                                                                 \
+            support_failure_ =                                                                     \
+                ::std::string("Expected: " #statement " throws " #Type "\n  Actual: it throws ") + \
+                ::support::describe_current();                                                     \
+        }                                                                                          \
+        if (!support_threw_)                                                                       \
+            support_failure_ =                                                                     \
+                "Expected: " #statement " throws " #Type "\n  Actual: it throws nothing.";         \
+        if (!support_failure_.empty()) fail() << support_failure_;                                 \
+    } else                                                                                         \
         static_cast<void>(0)
 
 #define SUPPORT_ADD_FAILURE_() GTEST_NONFATAL_FAILURE_("")

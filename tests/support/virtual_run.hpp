@@ -40,7 +40,9 @@ inline void run_once(asyncio::EventLoop& loop) {
 }
 
 namespace detail {
-inline asyncio::Coro<void> yield_once() { co_await asyncio::sleep(0); }
+inline asyncio::Coro<void> yield_once() {
+    co_await asyncio::sleep(0);
+}
 }  // namespace detail
 
 /// CPython's test_utils.run_briefly: runs a task that yields once, i.e. a few

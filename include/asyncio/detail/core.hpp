@@ -148,17 +148,17 @@ protected:
     std::uint64_t id_ : 48 = 0;
     std::uint64_t state_ : 2 = kPending;
     std::uint64_t kind_ : 2 = kHeapFuture;
-    std::uint64_t log_traceback_ : 1 = 0;  // an exception nobody has retrieved
-    std::uint64_t must_cancel_ : 1 = 0;    // Task: cancel at the next step
-    std::uint64_t deliver_cancel_ : 1 = 0; // Task: throw CancelledError at resumption
-    std::uint64_t pending_exc_ : 1 = 0;    // Task: throw extras_->pending_exc at resumption
-    std::uint64_t started_ : 1 = 0;        // Task: the root ran past initial_suspend
-    std::uint64_t waiting_ : 1 = 0;        // Task: suspended on a future or a yield
-    std::uint64_t propagate_ : 1 = 0;      // Task: ended with KeyboardInterrupt/SystemExit
-    std::uint64_t registered_ : 1 = 0;     // Task: in the loop's list of pending tasks
-    std::uint64_t transparent_ : 1 = 0;    // Task: parked in a frame that only passes errors on
-    std::uint64_t waiter_held_ : 1 = 0;    // Task: holds a reference on fut_waiter_ (until its step)
-    std::uint64_t reported_ : 1 = 0;       // already reported to the exception handler
+    std::uint64_t log_traceback_ : 1 = 0;   // an exception nobody has retrieved
+    std::uint64_t must_cancel_ : 1 = 0;     // Task: cancel at the next step
+    std::uint64_t deliver_cancel_ : 1 = 0;  // Task: throw CancelledError at resumption
+    std::uint64_t pending_exc_ : 1 = 0;     // Task: throw extras_->pending_exc at resumption
+    std::uint64_t started_ : 1 = 0;         // Task: the root ran past initial_suspend
+    std::uint64_t waiting_ : 1 = 0;         // Task: suspended on a future or a yield
+    std::uint64_t propagate_ : 1 = 0;       // Task: ended with KeyboardInterrupt/SystemExit
+    std::uint64_t registered_ : 1 = 0;      // Task: in the loop's list of pending tasks
+    std::uint64_t transparent_ : 1 = 0;     // Task: parked in a frame that only passes errors on
+    std::uint64_t waiter_held_ : 1 = 0;  // Task: holds a reference on fut_waiter_ (until its step)
+    std::uint64_t reported_ : 1 = 0;     // already reported to the exception handler
 };
 
 /// A future that is not a task: exception slot plus a typed deleter.

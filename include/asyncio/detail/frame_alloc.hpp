@@ -41,7 +41,9 @@ struct FrameCache {
 };
 
 inline thread_local FrameCache t_frame_cache{};  // zero-initialised, trivially destructible
-inline FrameCache& frame_cache() noexcept { return t_frame_cache; }
+inline FrameCache& frame_cache() noexcept {
+    return t_frame_cache;
+}
 void frame_cache_register_thread() noexcept;  // frees the lists at thread exit
 
 inline void* frame_alloc(std::size_t n) {

@@ -187,10 +187,13 @@ struct VectorBuild {
     using type = std::vector<typename Slot::type>;
     static constexpr bool eager = Eager;
     struct Stash {
-        explicit Stash(std::size_t n) : taken(Eager ? new std::optional<typename Slot::type>[n] : nullptr) {}
+        explicit Stash(std::size_t n)
+            : taken(Eager ? new std::optional<typename Slot::type>[n] : nullptr) {}
         std::unique_ptr<std::optional<typename Slot::type>[]> taken;
     };
-    static void take(Stash& st, std::size_t i, FutureBase* child) { st.taken[i].emplace(Slot::get(child)); }
+    static void take(Stash& st, std::size_t i, FutureBase* child) {
+        st.taken[i].emplace(Slot::get(child));
+    }
     template <class S>
     static type build(S& s) {
         type out;
@@ -219,7 +222,8 @@ FutureBase* gather_child(EventLoop& loop, A&& a) {
         if (!f) throw ValueError("gather() got an empty Task/Future handle");
         if (f->loop() != &loop)
             throw ValueError(
-                "The future belongs to a different loop than the one specified as the loop argument");
+                "The future belongs to a different loop than the one specified as the loop "
+                "argument");
     }
     f->add_ref();
     return f;
@@ -237,8 +241,9 @@ EventLoop& gather_loop(const A& a) {
 }
 
 template <bool ReturnExceptions, class A>
-using gather_slot_t = slot_traits<typename awaitable_traits<std::remove_cvref_t<A>>::handle,
-                                  awaitable_traits<std::remove_cvref_t<A>>::is_coro, ReturnExceptions>;
+using gather_slot_t =
+    slot_traits<typename awaitable_traits<std::remove_cvref_t<A>>::handle,
+                awaitable_traits<std::remove_cvref_t<A>>::is_coro, ReturnExceptions>;
 
 /// gather(aws...): the children in argument order, the tuple built in place.
 template <bool ReturnExceptions, class... A>
@@ -299,7 +304,8 @@ auto gather_range(Range&& range) {
     using Build = VectorBuild<Slot, traits::is_coro>;
     using T = typename Build::type;
     if constexpr (requires { std::size(range); }) {
-        return gather_elements<ReturnExceptions, T, Build>(range, static_cast<std::size_t>(std::size(range)));
+        return gather_elements<ReturnExceptions, T, Build>(
+            range, static_cast<std::size_t>(std::size(range)));
     } else {
         std::vector<E> elements;
         for (auto&& e : range) {

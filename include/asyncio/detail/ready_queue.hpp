@@ -68,7 +68,7 @@ private:
 struct TimerNode : ReadyNode {
     static constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
     double when = 0;
-    std::uint64_t seq = 0;        // FIFO among equal deadlines
+    std::uint64_t seq = 0;          // FIFO among equal deadlines
     std::size_t heap_index = npos;  // npos when neither in the heap nor in its due batch
 };
 

@@ -23,7 +23,7 @@ public:
     std::size_t size() const noexcept { return heap_.size(); }
     TimerNode* top() const noexcept { return heap_.front(); }
 
-    void push(TimerNode* n);             // assigns n->seq
+    void push(TimerNode* n);  // assigns n->seq
     /// Withdraws n from the heap or from the due batch (n must be in one).
     void remove(TimerNode* n) noexcept;
     /// Moves every timer with when < end_time into the due batch, in order.

@@ -95,7 +95,8 @@ public:
     }
     /// Every waiter in the queue is cancelled (true when empty).
     bool all_cancelled() const noexcept {
-        return std::all_of(q_.begin(), q_.end(), [](const Future<void>& w) { return w.cancelled(); });
+        return std::all_of(q_.begin(), q_.end(),
+                           [](const Future<void>& w) { return w.cancelled(); });
     }
     bool empty() const noexcept { return q_.empty(); }
     std::size_t size() const noexcept { return q_.size(); }

@@ -55,7 +55,8 @@ struct WatchNode final : DoneCallbackNode {
 /// One watched input.
 struct WatchCell {
     alignas(WatchNode) unsigned char storage[sizeof(WatchNode)];
-    FutureBase* fut = nullptr;  // the input's future (who holds a reference is the owner's business)
+    FutureBase* fut =
+        nullptr;  // the input's future (who holds a reference is the owner's business)
     WatchBlock* block = nullptr;
     bool live = false;   // a WatchNode sits in storage: in fut's callbacks, or in the ready queue
     bool owned = false;  // for the owner: "I hold a reference on fut"
@@ -79,7 +80,9 @@ public:
     /// The cells set up so far.
     WatchCell* begin() noexcept { return cells(); }
     WatchCell* end() noexcept { return cells() + n_init_; }
-    std::size_t index_of(const WatchCell& c) noexcept { return static_cast<std::size_t>(&c - cells()); }
+    std::size_t index_of(const WatchCell& c) noexcept {
+        return static_cast<std::size_t>(&c - cells());
+    }
     /// Nodes alive: armed and not yet run (in a callback list or queued).
     std::size_t live() const noexcept { return live_; }
 
@@ -103,9 +106,12 @@ public:
 
 private:
     friend struct WatchNode;
-    WatchBlock(std::size_t n, void* owner, Fire fire) noexcept : owner_(owner), fire_(fire), n_(n) {}
+    WatchBlock(std::size_t n, void* owner, Fire fire) noexcept
+        : owner_(owner), fire_(fire), n_(n) {}
     WatchCell* cells() noexcept { return reinterpret_cast<WatchCell*>(this + 1); }
-    static std::size_t bytes(std::size_t n) noexcept { return sizeof(WatchBlock) + n * sizeof(WatchCell); }
+    static std::size_t bytes(std::size_t n) noexcept {
+        return sizeof(WatchBlock) + n * sizeof(WatchCell);
+    }
     void node_gone() noexcept;
     void destroy() noexcept;
 
@@ -216,7 +222,9 @@ template <class T>
 struct result_access<Task<T>> {
     static T& ref(FutureBase* f) noexcept {
         auto* t = static_cast<TaskBase*>(f);
-        return *std::coroutine_handle<Promise<T>>::from_address(t->root().address()).promise().value_;
+        return *std::coroutine_handle<Promise<T>>::from_address(t->root().address())
+                    .promise()
+                    .value_;
     }
 };
 template <class T>
