@@ -5,7 +5,7 @@
 // Mirrors Lib/asyncio/futures.py (Future) and tasks.py (Task.__step,
 // __wakeup, cancel, uncancel), laid out so the two can be read side by side.
 //
-// Memory: a task is its coroutine frame plus one TaskBase (96 bytes), both
+// Memory: a task is its coroutine frame plus one TaskBase (88 bytes), both
 // from the per-thread frame cache. The TaskBase keeps the root frame alive
 // after it finished, because the result lives in the root promise.
 //
