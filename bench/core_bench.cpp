@@ -22,7 +22,6 @@
 // in L1/L2).
 #include <benchmark/benchmark.h>
 #include <malloc.h>
-#include <time.h>
 
 #include <chrono>
 #include <cstddef>
@@ -32,60 +31,16 @@
 #include <vector>
 
 #include "asyncio.hpp"
+#include "support/region_timer.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_between(Clock::time_point a, Clock::time_point b) {
-    return std::chrono::duration<double>(b - a).count();
-}
-
-// This thread's CPU time, in seconds. The timed regions are also measured
-// with it and reported as the counter `cpu_ns_per_item`: on a shared machine
-// (2 cores, other jobs running) the wall-clock figure includes time stolen by
-// other processes, the thread CPU time does not. compare.py uses the
-// wall-clock figure, as Python's perf_counter_ns does.
-double thread_cpu_seconds() {
-    timespec ts;
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-/// Wall-clock and thread-CPU seconds of one timed region.
-struct Region {
-    double wall = 0;
-    double cpu = 0;
-};
-
-class RegionTimer {
-public:
-    RegionTimer() : cpu0_(thread_cpu_seconds()), wall0_(Clock::now()) {}
-    Region stop() const {
-        const auto w = Clock::now();
-        const double c = thread_cpu_seconds();
-        return {seconds_between(wall0_, w), c - cpu0_};
-    }
-
-private:
-    double cpu0_;
-    Clock::time_point wall0_;
-};
-
-/// Accumulates the regions of a benchmark's iterations; reports the manual
-/// time per iteration and, at the end, items and cpu_ns_per_item.
-struct Regions {
-    double cpu = 0;
-    void add(benchmark::State& state, const Region& r) {
-        state.SetIterationTime(r.wall);
-        cpu += r.cpu;
-    }
-    void report(benchmark::State& state, std::int64_t items_per_iteration) const {
-        const auto items = state.iterations() * items_per_iteration;
-        state.SetItemsProcessed(items);
-        state.counters["cpu_ns_per_item"] = cpu * 1e9 / static_cast<double>(items);
-    }
-};
+using bench_support::Region;
+using bench_support::Regions;
+using bench_support::RegionTimer;
+using bench_support::seconds_between;
 
 // ---------------------------------------------------------------- S1
 // async def trivial(): return 1

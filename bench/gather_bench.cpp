@@ -30,7 +30,6 @@
 // thread's CPU time, which time stolen by other processes on a shared
 // machine does not inflate.
 #include <benchmark/benchmark.h>
-#include <time.h>
 
 #include <chrono>
 #include <cstddef>
@@ -40,36 +39,12 @@
 #include <vector>
 
 #include "asyncio.hpp"
+#include "support/region_timer.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double thread_cpu_seconds() {
-    timespec ts;
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-/// Wall-clock and thread-CPU seconds of one timed region.
-struct Region {
-    double wall = 0;
-    double cpu = 0;
-};
-
-class RegionTimer {
-public:
-    RegionTimer() : cpu0_(thread_cpu_seconds()), wall0_(Clock::now()) {}
-    Region stop() const {
-        const auto w = Clock::now();
-        const double c = thread_cpu_seconds();
-        return {std::chrono::duration<double>(w - wall0_).count(), c - cpu0_};
-    }
-
-private:
-    double cpu0_;
-    Clock::time_point wall0_;
-};
+using bench_support::Region;
+using bench_support::RegionTimer;
 
 asyncio::RunOptions virtual_clock() {
     return {.loop_factory = asyncio::testing::new_virtual_event_loop};

@@ -21,16 +21,15 @@
 //   cmake --build build-rel --target timeout_bench
 //   build-rel/bench/timeout_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
-#include <time.h>
 
 #include <chrono>
 #include <cstdint>
 
 #include "asyncio.hpp"
+#include "support/region_timer.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr std::int64_t kOps = 100000;
 
 /// A manager whose aenter/aexit do nothing and never suspend; `Ready`
@@ -58,24 +57,14 @@ asyncio::Coro<int> finished(int v) {
     co_return v;
 }
 
-double thread_cpu_seconds() {
-    timespec ts;
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-struct Region {
-    double wall = 0;
-    double cpu = 0;
-};
+using bench_support::Region;
+using bench_support::RegionTimer;
 
 template <class Op>
 asyncio::Coro<Region> timed(Op op) {
-    const double cpu0 = thread_cpu_seconds();
-    const auto t0 = Clock::now();
+    const RegionTimer timer;
     for (std::int64_t i = 0; i < kOps; ++i) co_await op();
-    const auto t1 = Clock::now();
-    co_return Region{std::chrono::duration<double>(t1 - t0).count(), thread_cpu_seconds() - cpu0};
+    co_return timer.stop();
 }
 
 /// Wall time per iteration (items_per_second), and this thread's CPU time as
@@ -84,14 +73,9 @@ asyncio::Coro<Region> timed(Op op) {
 template <class MakeOp>
 void run_bench(benchmark::State& state, MakeOp make_op) {
     asyncio::Runner runner;
-    double cpu = 0;
-    for (auto _ : state) {
-        const Region r = runner.run(timed(make_op()));
-        state.SetIterationTime(r.wall);
-        cpu += r.cpu;
-    }
-    state.SetItemsProcessed(state.iterations() * kOps);
-    state.counters["cpu_ns_per_item"] = cpu * 1e9 / static_cast<double>(state.iterations() * kOps);
+    bench_support::Regions regions;
+    for (auto _ : state) regions.add(state, runner.run(timed(make_op())));
+    regions.report(state, kOps);
 }
 
 void BM_timeout_async_with(benchmark::State& state) {

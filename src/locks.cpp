@@ -9,14 +9,7 @@ namespace asyncio {
 // ---- Lock -------------------------------------------------------------------
 
 Coro<bool> Lock::acquire_slow() {
-    Future<void> fut = waiters_.push(get_running_loop());
-    std::exception_ptr err;
-    try {
-        co_await fut;
-    } catch (...) {
-        err = std::current_exception();
-    }
-    waiters_.remove(fut);
+    auto [fut, err] = co_await waiters_.wait();
     if (err) {
         // Only CancelledError gets here: pass a wake-up we may have had on.
         if (!locked_) waiters_.wake_first();
@@ -47,14 +40,7 @@ void Event::set() {
 
 Coro<bool> Event::wait() {
     if (value_) co_return true;
-    Future<void> fut = waiters_.push(get_running_loop());
-    std::exception_ptr err;
-    try {
-        co_await fut;
-    } catch (...) {
-        err = std::current_exception();
-    }
-    waiters_.remove(fut);
+    auto [fut, err] = co_await waiters_.wait();
     if (err) std::rethrow_exception(err);
     co_return true;
 }
@@ -64,14 +50,7 @@ Coro<bool> Event::wait() {
 Coro<void> Condition::wait() {
     if (!locked()) throw RuntimeError("cannot wait on un-acquired lock");
     release();
-    Future<void> fut = waiters_.push(get_running_loop());
-    std::exception_ptr err;
-    try {
-        co_await fut;
-    } catch (...) {
-        err = std::current_exception();
-    }
-    waiters_.remove(fut);
+    auto [fut, err] = co_await waiters_.wait();
     // Re-acquire, whatever happens; the most recent cancellation wins.
     for (;;) {
         try {
@@ -106,14 +85,7 @@ bool Semaphore::wake_up_next() {
 }
 
 Coro<bool> Semaphore::acquire_slow() {
-    Future<void> fut = waiters_.push(get_running_loop());
-    std::exception_ptr err;
-    try {
-        co_await fut;
-    } catch (...) {
-        err = std::current_exception();
-    }
-    waiters_.remove(fut);
+    auto [fut, err] = co_await waiters_.wait();
     // Woken, but cancelled before it could run: undo the bookkeeping.
     if (err && fut.done() && !fut.cancelled()) ++value_;
     // New waiters may have had to queue behind us (FIFO): wake as many as allowed.

@@ -130,7 +130,6 @@ public:
     bool poll(int timeout_ms);
     /// Thread-safe and async-signal-safe.
     void wake() const noexcept;
-    int wake_fd() const noexcept { return wake_fd_; }
 
 private:
     int epoll_fd_ = -1;

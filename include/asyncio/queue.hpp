@@ -197,14 +197,7 @@ public:
     Coro<void> join() {
         if (unfinished_tasks_ > 0) {
             // Event.wait on self._finished: one wait, however the count moves after.
-            Future<void> w = finished_.push(get_running_loop());
-            std::exception_ptr err;
-            try {
-                co_await w;
-            } catch (...) {
-                err = std::current_exception();
-            }
-            finished_.remove(w);
+            auto [w, err] = co_await finished_.wait();
             if (err) std::rethrow_exception(err);
         }
     }
@@ -230,14 +223,7 @@ public:
 private:
     /// One wait of queues.py's put()/get() loop (WaiterQueue protocol).
     Coro<void> wait_on(WaiterQueue& waiters, bool for_put) {
-        Future<void> w = waiters.push(get_running_loop());
-        std::exception_ptr err;
-        try {
-            co_await w;
-        } catch (...) {
-            err = std::current_exception();
-        }
-        waiters.remove(w);
+        auto [w, err] = co_await waiters.wait();
         if (err) {
             w.cancel();  // just in case it is not done yet (as CPython)
             // Woken, then cancelled: we can't take the call; wake the next in line.

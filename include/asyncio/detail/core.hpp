@@ -90,7 +90,6 @@ public:
     bool done() const noexcept { return state_ != kPending; }
     bool embedded() const noexcept { return kind_ == kEmbeddedFuture; }
     bool cancelled() const noexcept { return state_ == kCancelled; }
-    bool is_task() const noexcept { return kind_ == kTask; }
     /// The loop, or nullptr once it has been destroyed.
     EventLoop* loop() const noexcept { return anchor_->loop; }
     EventLoop& get_loop() const;

@@ -7,11 +7,8 @@
 // coroutine pushes a waiter and awaits it through the public Future awaiter,
 // exactly as a user could; whoever releases completes waiters in FIFO order.
 //
-// Protocol (as CPython 3.13):
-//   Future<void> w = q.push(loop);
-//   std::exception_ptr err;
-//   try { co_await w; } catch (...) { err = std::current_exception(); }
-//   q.remove(w);                        // always: Python's inner `finally`
+// Protocol (as CPython 3.13), with wait() doing the common part:
+//   auto [w, err] = co_await q.wait();  // push, await, remove (Python's inner `finally`)
 //   if (err) {                          // only CancelledError can get here
 //       if (!w.cancelled()) { /* woken, then cancelled: pass it on */ }
 //       std::rethrow_exception(err);
@@ -28,12 +25,38 @@
 #include <cstddef>
 #include <deque>
 
+#include "asyncio/coro.hpp"
 #include "asyncio/future.hpp"
 
 namespace asyncio::detail {
 
 class WaiterQueue {
 public:
+    /// How a wait() ended: the waiter (done once woken; cancelled if the
+    /// cancellation reached it first) and the CancelledError, if any.
+    /// (A class with a constructor, not an aggregate: see docs, g++ 12.)
+    struct Waited {
+        Waited(Future<void> w, std::exception_ptr e) : waiter(std::move(w)), error(std::move(e)) {}
+        Future<void> waiter;
+        std::exception_ptr error;
+    };
+
+    /// Parks the running task on a new waiter until it is woken or the task
+    /// is cancelled, then removes the waiter. The cancellation is returned,
+    /// not thrown, so the caller can pass a wake-up on before rethrowing it.
+    /// The queue must outlive the wait.
+    Coro<Waited> wait() {
+        Future<void> w = push(get_running_loop());
+        std::exception_ptr err;
+        try {
+            co_await w;
+        } catch (...) {
+            err = std::current_exception();
+        }
+        remove(w);
+        co_return Waited(std::move(w), std::move(err));
+    }
+
     /// Appends a new pending waiter (a Future<void> of `loop`) and returns it.
     Future<void> push(EventLoop& loop) {
         q_.push_back(loop.create_future<void>());
