@@ -123,6 +123,19 @@ public:
     detail::CoroAwaiter<T> operator co_await() const& noexcept { return {typed(), &h_}; }
     detail::CoroAwaiter<T> operator co_await() const&& noexcept { return {typed(), &h_}; }
 
+    /// Python's coroutine.close() on a coroutine that is not running:
+    /// destroys the frame now (running the destructors of what it holds),
+    /// without the debug-mode "never awaited" report. Empty afterwards.
+    void close() noexcept {
+        if (!h_) return;
+        detail::PromiseBase& p = typed().promise();
+        if (p.tracked_) {
+            detail::untrack_coroutine(&p);
+            p.tracked_ = false;
+        }
+        std::exchange(h_, {}).destroy();
+    }
+
     /// Gives up ownership of the frame (used by create_task).
     handle_type release() noexcept {
         return handle_type::from_address(std::exchange(h_, {}).address());
