@@ -284,6 +284,15 @@ struct ConcurrentCancelled final : ConcurrentCallbackNode {
 /// task on the loop and chains the two (loop thread).
 template <class T>
 struct ThreadsafeStarter {
+    ThreadsafeStarter(Coro<T> c, ConcurrentFuture<T> f) noexcept
+        : coro(std::move(c)), cf(std::move(f)) {}
+    ThreadsafeStarter(ThreadsafeStarter&&) noexcept = default;
+    ~ThreadsafeStarter() {
+        // Dropped unrun by close(): fail the future rather than leave a
+        // thread blocked in result() forever.
+        if (coro && cf && cf.set_running_or_notify_cancel())
+            cf.set_exception(std::make_exception_ptr(RuntimeError("Event loop is closed")));
+    }
     Coro<T> coro;
     ConcurrentFuture<T> cf;
     void operator()() {
@@ -371,7 +380,7 @@ template <class T>
 ConcurrentFuture<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
     if (!coro) throw ValueError("A coroutine object is required");
     ConcurrentFuture<T> cf = ConcurrentFuture<T>::create();
-    loop.call_soon_threadsafe(detail::ThreadsafeStarter<T>{std::move(coro), cf});
+    loop.call_soon_threadsafe(detail::ThreadsafeStarter<T>(std::move(coro), cf));
     return cf;
 }
 
