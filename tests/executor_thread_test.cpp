@@ -18,6 +18,7 @@
 
 #include "support/counted.hpp"
 #include "support/expect_throw_msg.hpp"
+#include "support/tsan_suppressions.hpp"
 
 using asyncio::ConcurrentFuture;
 using asyncio::ThreadPoolExecutor;

@@ -18,6 +18,7 @@
 
 #include "support/capture_handler.hpp"
 #include "support/expect_throw_msg.hpp"
+#include "support/tsan_suppressions.hpp"
 #include "support/watchdog.hpp"
 
 using asyncio::ConcurrentFuture;
@@ -25,18 +26,6 @@ using asyncio::Coro;
 using namespace std::chrono_literals;
 
 namespace {
-
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kTsan = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool kTsan = true;
-#else
-constexpr bool kTsan = false;
-#endif
-#else
-constexpr bool kTsan = false;
-#endif
 
 // CPython's RunCoroutineThreadsafeTests.add
 Coro<int> add(int a, int b, bool fail = false, bool cancel = false) {
@@ -310,8 +299,8 @@ TEST(run_coroutine_threadsafe, from_a_to_thread_call_back_into_the_same_loop) {
 // ----------------------------------------------------------------- stress
 
 constexpr int kThreads = 8;
-// Under TSan (about 20x slower on this 2-core machine) a tenth as many.
-constexpr int kPerThread = kTsan ? 10'000 : 100'000;
+// The full count in every build: about 10 s under TSan on 2 cores.
+constexpr int kPerThread = 100'000;
 
 TEST(call_soon_threadsafe, stress_8_threads_each_call_runs_once) {
     auto loop = asyncio::new_event_loop();

@@ -22,6 +22,7 @@
 #include "support/capture_handler.hpp"
 #include "support/counted.hpp"
 #include "support/expect_throw_msg.hpp"
+#include "support/tsan_suppressions.hpp"
 
 using asyncio::ConcurrentFuture;
 using asyncio::Coro;
