@@ -52,16 +52,19 @@ std::size_t ThreadPoolExecutor::thread_count() const {
 }
 
 void ThreadPoolExecutor::execute(WorkItem* item) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (shutdown_) throw RuntimeError("cannot schedule new futures after shutdown");
-    // Before queueing: if starting a thread throws, the item is not taken.
-    adjust_thread_count();
-    item->next_work = nullptr;
-    if (tail_)
-        tail_->next_work = item;
-    else
-        head_ = item;
-    tail_ = item;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (shutdown_) throw RuntimeError("cannot schedule new futures after shutdown");
+        // Before queueing: if starting a thread throws, the item is not taken.
+        adjust_thread_count();
+        item->next_work = nullptr;
+        if (tail_)
+            tail_->next_work = item;
+        else
+            head_ = item;
+        tail_ = item;
+    }
+    // Outside the lock, so the woken worker does not block on it at once.
     work_cv_.notify_one();
 }
 
