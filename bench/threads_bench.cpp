@@ -35,7 +35,8 @@ asyncio::Coro<int> trivial() {
 double round_trips(asyncio::EventLoop* loop, std::int64_t n) {
     const auto t0 = Clock::now();
     std::int64_t sum = 0;
-    for (std::int64_t i = 0; i < n; ++i) sum += asyncio::run_coroutine_threadsafe(trivial(), *loop).result();
+    for (std::int64_t i = 0; i < n; ++i)
+        sum += asyncio::run_coroutine_threadsafe(trivial(), *loop).result();
     const auto t1 = Clock::now();
     if (sum != n) std::abort();
     return std::chrono::duration<double>(t1 - t0).count();

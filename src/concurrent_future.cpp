@@ -71,7 +71,8 @@ void ConcurrentStateBase::finish(std::unique_lock<std::mutex>& lock, State to) {
     run_callbacks(*this, ordered);
 }
 
-void ConcurrentStateBase::run_callbacks(ConcurrentStateBase& s, ConcurrentCallbackNode* n) noexcept {
+void ConcurrentStateBase::run_callbacks(ConcurrentStateBase& s,
+                                        ConcurrentCallbackNode* n) noexcept {
     // A callback may drop the last other handle: keep the state alive.
     s.add_ref();
     while (n) {

@@ -30,7 +30,8 @@ std::size_t ThreadPoolExecutor::default_max_workers() noexcept {
     // Python 3.13: min(32, (os.process_cpu_count() or 1) + 4).
     std::size_t cpus = 0;
     cpu_set_t set;
-    if (::sched_getaffinity(0, sizeof set, &set) == 0) cpus = static_cast<std::size_t>(CPU_COUNT(&set));
+    if (::sched_getaffinity(0, sizeof set, &set) == 0)
+        cpus = static_cast<std::size_t>(CPU_COUNT(&set));
     if (cpus == 0) cpus = std::max(1u, std::thread::hardware_concurrency());
     return std::min<std::size_t>(32, cpus + 4);
 }

@@ -18,8 +18,8 @@ Executor& EventLoop::default_executor() {
     // Python's _check_default_executor.
     if (executor_shutdown_called_) throw RuntimeError("Executor shutdown has been called");
     if (!default_executor_)
-        default_executor_ =
-            std::make_shared<ThreadPoolExecutor>(ThreadPoolOptions{.thread_name_prefix = "asyncio"});
+        default_executor_ = std::make_shared<ThreadPoolExecutor>(
+            ThreadPoolOptions{.thread_name_prefix = "asyncio"});
     return *default_executor_;
 }
 

@@ -290,7 +290,9 @@ TEST(run_coroutine_threadsafe, from_a_to_thread_call_back_into_the_same_loop) {
     auto main = []() -> Coro<int> {
         asyncio::EventLoop& loop = asyncio::get_running_loop();
         co_return co_await asyncio::to_thread(
-            [](asyncio::EventLoop* l) { return asyncio::run_coroutine_threadsafe(add(20, 22), *l).result(30); },
+            [](asyncio::EventLoop* l) {
+                return asyncio::run_coroutine_threadsafe(add(20, 22), *l).result(30);
+            },
             &loop);
     };
     EXPECT_EQ(asyncio::run(main()), 42);

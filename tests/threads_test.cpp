@@ -129,8 +129,8 @@ TEST(to_thread, move_only_and_reference_arguments) {
         return std::make_unique<int>(r);
     };
     auto main = [&]() -> Coro<int> {
-        std::unique_ptr<int> r =
-            co_await asyncio::to_thread(f, std::make_unique<int>(40), std::ref(out), std::string("ab"));
+        std::unique_ptr<int> r = co_await asyncio::to_thread(f, std::make_unique<int>(40),
+                                                             std::ref(out), std::string("ab"));
         co_return *r;
     };
     EXPECT_EQ(asyncio::run(main()), 42);
@@ -212,7 +212,8 @@ TEST(to_thread, cancelling_the_waiting_task_drops_the_result_but_the_call_finish
 TEST(run_in_executor, uses_the_given_executor) {
     asyncio::ThreadPoolExecutor pool({.max_workers = 1, .thread_name_prefix = "mine"});
     auto main = [&]() -> Coro<std::string> {
-        Future<std::string> f = asyncio::get_running_loop().run_in_executor(&pool, &this_thread_name);
+        Future<std::string> f =
+            asyncio::get_running_loop().run_in_executor(&pool, &this_thread_name);
         co_return co_await f;
     };
     EXPECT_EQ(asyncio::run(main()), "mine_0");
@@ -223,7 +224,8 @@ TEST(run_in_executor, nullptr_uses_the_default_executor_made_on_first_use) {
         auto& loop = asyncio::get_running_loop();
         Future<std::string> a = loop.run_in_executor(nullptr, &this_thread_name);
         std::string first = co_await a;
-        Future<int> b = loop.run_in_executor(nullptr, [](int x) { return x * 2; }, 21);
+        Future<int> b = loop.run_in_executor(
+            nullptr, [](int x) { return x * 2; }, 21);
         EXPECT_EQ(co_await b, 42);
         co_return first;
     };
@@ -463,10 +465,10 @@ TEST(shutdown_default_executor, a_timeout_reports_and_does_not_wait) {
         co_return waited;
     };
     const double waited = asyncio::run(main(), {.loop_factory = [&] {
-                                                    auto l = asyncio::new_event_loop();
-                                                    cap.install(*l);
-                                                    return l;
-                                                }});
+                                           auto l = asyncio::new_event_loop();
+                                           cap.install(*l);
+                                           return l;
+                                       }});
     EXPECT_LT(waited, 5.0);
     ASSERT_EQ(cap.size(), 1u);
     EXPECT_EQ(cap.at(0).message,
@@ -489,8 +491,9 @@ TEST(run, shuts_the_default_executor_down_before_returning) {
 
 TEST(set_default_executor, to_thread_uses_the_executor_set) {
     auto main = []() -> Coro<std::string> {
-        asyncio::get_running_loop().set_default_executor(std::make_shared<asyncio::ThreadPoolExecutor>(
-            asyncio::ThreadPoolOptions{.max_workers = 1, .thread_name_prefix = "custom"}));
+        asyncio::get_running_loop().set_default_executor(
+            std::make_shared<asyncio::ThreadPoolExecutor>(
+                asyncio::ThreadPoolOptions{.max_workers = 1, .thread_name_prefix = "custom"}));
         co_return co_await asyncio::to_thread(&this_thread_name);
     };
     EXPECT_EQ(asyncio::run(main()), "custom_0");

@@ -81,7 +81,9 @@ public:
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
     }
 
-    State state() const noexcept { return static_cast<State>(state_.load(std::memory_order_acquire)); }
+    State state() const noexcept {
+        return static_cast<State>(state_.load(std::memory_order_acquire));
+    }
     bool done() const noexcept { return state() >= kCancelled; }
 
     /// Python's cancel(): false if running or finished; true if cancelled.
@@ -156,7 +158,8 @@ struct ConcurrentDoneCallback final : ConcurrentCallbackNode {
     explicit ConcurrentDoneCallback(G&& g) : f(std::forward<G>(g)) {}
     void invoke(ConcurrentStateBase& s) override {
         s.add_ref();
-        const ConcurrentFuture<T> h = ConcurrentFuture<T>::adopt(static_cast<ConcurrentState<T>*>(&s));
+        const ConcurrentFuture<T> h =
+            ConcurrentFuture<T>::adopt(static_cast<ConcurrentState<T>*>(&s));
         f(h);
     }
     F f;

@@ -122,7 +122,7 @@ public:
     /// Throws: RuntimeError("cannot schedule new futures after shutdown").
     template <class F, class... Args>
     requires std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>
-    ConcurrentFuture<detail::executor_result_t<F, Args...>> submit(F&& f, Args&&... args) {
+        ConcurrentFuture<detail::executor_result_t<F, Args...>> submit(F&& f, Args&&... args) {
         using R = detail::executor_result_t<F, Args...>;
         using Item = detail::BoundWorkItem<R, std::decay_t<F>, std::decay_t<Args>...>;
         auto* item = new Item(std::forward<F>(f), std::forward<Args>(args)...);

@@ -181,7 +181,8 @@ template <class T>
 struct FutureTakeGet {
     static T get(FutureBase* f) {
         f->check_result();
-        if constexpr (!std::is_void_v<T>) return std::move(*static_cast<FutureState<T>*>(f)->slot.value);
+        if constexpr (!std::is_void_v<T>)
+            return std::move(*static_cast<FutureState<T>*>(f)->slot.value);
     }
 };
 
@@ -239,7 +240,8 @@ struct TaskDone {
         // The task died unfinished (its loop was closed): say so rather
         // than leave a thread blocked in result() forever.
         if (!fired && link->dest->set_running_or_notify_cancel())
-            link->dest->set_exception(std::make_exception_ptr(RuntimeError("Event loop is closed")));
+            link->dest->set_exception(
+                std::make_exception_ptr(RuntimeError("Event loop is closed")));
     }
     void operator()(const Task<T>& t) {
         fired = true;
@@ -344,8 +346,8 @@ Future<detail::executor_result_t<F, Args...>> EventLoop::run_in_executor(Executo
     using R = detail::executor_result_t<F, Args...>;
     check_closed();
     Executor& ex = executor ? *executor : default_executor();
-    ConcurrentFuture<R> cf = ex.submit(detail::with_current_context(std::forward<F>(f)),
-                                       std::forward<Args>(args)...);
+    ConcurrentFuture<R> cf =
+        ex.submit(detail::with_current_context(std::forward<F>(f)), std::forward<Args>(args)...);
     // Nobody but us sees `cf`: the value can move across.
     return detail::wrap_concurrent(*this, cf.state(), true);
 }
@@ -362,7 +364,7 @@ Future<detail::executor_result_t<F, Args...>> EventLoop::run_in_executor(Executo
 /// shutdown_default_executor().
 template <class F, class... Args>
 requires std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>
-Coro<detail::executor_result_t<F, Args...>> to_thread(F&& f, Args&&... args) {
+    Coro<detail::executor_result_t<F, Args...>> to_thread(F&& f, Args&&... args) {
     return detail::to_thread_impl<detail::executor_result_t<F, Args...>, std::decay_t<F>,
                                   std::decay_t<Args>...>(std::forward<F>(f),
                                                          std::forward<Args>(args)...);
