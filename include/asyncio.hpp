@@ -4,8 +4,10 @@
 
 #include "asyncio/as_completed.hpp"
 #include "asyncio/async_with.hpp"
+#include "asyncio/concurrent_future.hpp"
 #include "asyncio/coro.hpp"
 #include "asyncio/errors.hpp"
+#include "asyncio/executor.hpp"
 #include "asyncio/future.hpp"
 #include "asyncio/gather.hpp"
 #include "asyncio/locks.hpp"
@@ -17,6 +19,7 @@
 #include "asyncio/task.hpp"
 #include "asyncio/task_group.hpp"
 #include "asyncio/testing.hpp"
+#include "asyncio/threads.hpp"
 #include "asyncio/timeout.hpp"
 #include "asyncio/wait.hpp"
 #include "asyncio/wait_for.hpp"

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <vector>
 
+#include "asyncio/executor.hpp"
 #include "asyncio/task.hpp"
 #include "describe.hpp"
 
@@ -97,7 +98,9 @@ void Handle::cancel() noexcept {
 }
 
 EventLoop::EventLoop()
-    : anchor_(new detail::LoopAnchor{this, 0}), debug_(detail::debug_from_environment()) {}
+    : anchor_(new detail::LoopAnchor{this, 0}),
+      debug_(detail::debug_from_environment()),
+      channel_(new detail::ThreadsafeChannel(this)) {}
 
 EventLoop::EventLoop(detail::VirtualTimeTag) : EventLoop() {
     virtual_time_ = true;
@@ -109,6 +112,7 @@ EventLoop::~EventLoop() {
         std::terminate();
     }
     close();
+    channel_->release();
     anchor_->loop = nullptr;
     if (anchor_->refs == 0) delete anchor_;
 }
@@ -213,40 +217,44 @@ void EventLoop::run_ready(detail::ReadyNode* n) {
 
 void EventLoop::process_wakeups() {
     if (!wakeup_pending_.exchange(false, std::memory_order_acquire)) return;
-    detail::ReadyNode* chain;
-    {
-        std::lock_guard<std::mutex> lock(threadsafe_mutex_);
-        chain = threadsafe_.take_all();
-    }
+    detail::ReadyNode* chain = channel_->take_all();
     if (chain) ready_.append_chain(chain, detail::chain_tail(chain));
     if (signal_hook_) signal_hook_(signal_hook_arg_);
 }
 
-void EventLoop::enqueue_threadsafe(detail::CallbackBase* cb) {
-    cb->anchor = anchor_;
-    {
-        std::lock_guard<std::mutex> lock(threadsafe_mutex_);
-        if (threadsafe_closed_) {
-            delete cb;
-            throw RuntimeError("Event loop is closed");
-        }
-        threadsafe_.push(cb);
-    }
-    wakeup_pending_.store(true, std::memory_order_release);
-    poller_.wake();
+namespace detail {
+
+bool ThreadsafeChannel::post(CallbackBase* cb) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!loop_) return false;
+    cb->anchor = loop_->anchor_;
+    queue_.push(cb);
+    // Write the eventfd only on the false -> true edge of the flag: the loop
+    // clears the flag before it drains the queue, and checks it after every
+    // poll, so a post that finds it set is seen by a wake-up already under
+    // way. Under the lock, so that no post touches the poller after close().
+    if (!loop_->wakeup_pending_.exchange(true, std::memory_order_acq_rel)) loop_->poller_.wake();
+    return true;
 }
+
+ReadyNode* ThreadsafeChannel::take_all() noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return queue_.take_all();
+}
+
+ReadyNode* ThreadsafeChannel::close() noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    loop_ = nullptr;
+    return queue_.take_all();
+}
+
+}  // namespace detail
 
 void EventLoop::close() {
     if (running_) throw RuntimeError("Cannot close a running event loop");
     if (closed_) return;
     closed_ = true;
-    detail::ReadyNode* pending_threadsafe;
-    {
-        std::lock_guard<std::mutex> lock(threadsafe_mutex_);
-        threadsafe_closed_ = true;
-        pending_threadsafe = threadsafe_.take_all();
-    }
-    detail::dispose_chain(pending_threadsafe);
+    detail::dispose_chain(channel_->close());
     detail::dispose_chain(ready_.take_all());
     for (detail::TimerNode* t : timers_.take_all()) t->run(t, detail::Run::dispose);
     // The loop's reference on each pending task goes; a task nobody else
@@ -255,6 +263,10 @@ void EventLoop::close() {
         detail::LoopAccess::unregister_task(*this, t);
         t->release();
     }
+    // CPython: executor.shutdown(wait=False). Our pools join in their
+    // destructor, so if this was the last reference, close() waits for the
+    // calls still running (run() and Runner::close() joined them already).
+    if (std::shared_ptr<Executor> executor = std::move(default_executor_)) executor->shutdown(false);
 }
 
 void EventLoop::default_exception_handler(const ExceptionContext& context) {

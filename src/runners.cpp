@@ -2,6 +2,8 @@
 // Mirrors Lib/asyncio/runners.py (3.13).
 #include "asyncio/runners.hpp"
 
+#include "asyncio/threads.hpp"
+
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -57,7 +59,9 @@ void Runner::close() {
         ~CloseLoop() { loop.close(); }
     } close_loop{*loop_};
     cancel_all_tasks();
-    // shutdown_default_executor() joins here once executors exist.
+    // CPython 3.13: shutdown_asyncgens (none here), then
+    // shutdown_default_executor(constants.THREAD_JOIN_TIMEOUT = 300).
+    loop_->run_until_complete(loop_->shutdown_default_executor(300.0));
 }
 
 void Runner::cancel_all_tasks() {

@@ -42,6 +42,10 @@ set(example_bounds_producer_consumer   "0.49 5")
 set(example_bounds_queue_worker_pool   "0.89 5")
 set(example_bounds_eager_cache          "0.19 5")
 set(example_bounds_print_stack          "0.09 5")
+# Threads: to_thread's 1 s call overlaps a 1 s sleep (sequential: ~2 s);
+# run_coroutine_threadsafe waits 0.5 s for a result, then 0.2 s before cancelling.
+set(example_bounds_to_thread            "0.9 1.9")
+set(example_bounds_run_coroutine_threadsafe "0.65 5")
 set(example_bounds_default              "0 20")
 
 foreach(target IN LISTS example_targets)

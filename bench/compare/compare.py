@@ -39,6 +39,13 @@ SCENARIOS = {
     "S3": ("task_switch", "BM_task_switch", "ns/switch", 200_000, 50_000),
     "S4": ("cancel_sleeping", "BM_cancel_sleeping", "ns/item", 100_000, 20_000),
     "S5": ("memory_per_task", "BM_memory_per_task", "bytes/task", 100_000, 20_000),
+    # Threads (bench/threads_bench): --cxx-bench build/release/bench/threads_bench --only T1,T2,T3,T4
+    "T1": ("threadsafe_round_trip", "BM_threadsafe_round_trip", "ns/item", 20_000, 5_000),
+    "T2": ("to_thread_empty", "BM_to_thread_empty", "ns/item", 20_000, 5_000),
+    "T3": ("call_soon_threadsafe_1thread", "BM_call_soon_threadsafe_1thread", "ns/item",
+           200_000, 50_000),
+    "T4": ("call_soon_threadsafe_4threads", "BM_call_soon_threadsafe_4threads", "ns/item",
+           200_000, 50_000),
 }
 AGG_ORDER = ("median", "mean")  # preferred aggregate, then fallback
 

@@ -452,5 +452,97 @@ def main(argv=None) -> int:
     return 0 if all("error" not in r for r in results.values()) else 1
 
 
+# ===========================================================================
+# Threads (issue #5): T1-T4, the same steps as bench/threads_bench.cpp.
+#
+# T1 threadsafe_round_trip  (N = 20,000; --quick: 5,000)
+#    a worker thread (asyncio.to_thread) does N x
+#    run_coroutine_threadsafe(trivial(), loop).result(); timed in the worker.
+# T2 to_thread_empty        (N = 20,000; --quick: 5,000)
+#    one task: N x await asyncio.to_thread(noop) (after one untimed call).
+# T3 call_soon_threadsafe_1thread  (N = 200,000; --quick: 50,000)
+# T4 call_soon_threadsafe_4threads (N = 200,000; --quick: 50,000)
+#    1 (T3) or 4 (T4, N/4 each) threads post callbacks; timed from starting
+#    the threads until the loop ran the last callback.
+# ===========================================================================
+
+import threading
+
+
+def _round_trips(loop, n: int) -> int:
+    t0 = time.perf_counter_ns()
+    total = 0
+    for _ in range(n):
+        total += asyncio.run_coroutine_threadsafe(trivial(), loop).result()
+    t1 = time.perf_counter_ns()
+    assert total == n
+    return t1 - t0
+
+
+async def t1_threadsafe_round_trip(n: int) -> dict:
+    loop = asyncio.get_running_loop()
+    total_ns = await asyncio.to_thread(_round_trips, loop, n)
+    return {"total_ns": total_ns, "items": n}
+
+
+def _noop():
+    pass
+
+
+async def t2_to_thread_empty(n: int) -> dict:
+    await asyncio.to_thread(_noop)  # the worker exists before timing
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        await asyncio.to_thread(_noop)
+    t1 = time.perf_counter_ns()
+    return {"total_ns": t1 - t0, "items": n}
+
+
+async def _post_from_threads(n: int, threads: int) -> dict:
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    per = n // threads
+    total = per * threads
+    count = 0
+
+    def cb():
+        nonlocal count
+        count += 1
+        if count == total:
+            done.set_result(None)
+
+    def producer():
+        for _ in range(per):
+            loop.call_soon_threadsafe(cb)
+
+    t0 = time.perf_counter_ns()
+    ts = [threading.Thread(target=producer) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    await done
+    t1 = time.perf_counter_ns()
+    for t in ts:
+        t.join()
+    return {"total_ns": t1 - t0, "items": total}
+
+
+async def t3_call_soon_threadsafe_1thread(n: int) -> dict:
+    return await _post_from_threads(n, 1)
+
+
+async def t4_call_soon_threadsafe_4threads(n: int) -> dict:
+    return await _post_from_threads(n, 4)
+
+
+SCENARIOS.update({
+    "T1": ("threadsafe_round_trip", t1_threadsafe_round_trip, 20_000, 5_000, "ns/item"),
+    "T2": ("to_thread_empty", t2_to_thread_empty, 20_000, 5_000, "ns/item"),
+    "T3": ("call_soon_threadsafe_1thread", t3_call_soon_threadsafe_1thread, 200_000, 50_000,
+           "ns/item"),
+    "T4": ("call_soon_threadsafe_4threads", t4_call_soon_threadsafe_4threads, 200_000, 50_000,
+           "ns/item"),
+})
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -50,6 +50,7 @@ template <class T>
 class Future;
 class TaskRef;
 struct ExceptionContext;
+class Executor;
 
 /// Seconds as Python passes them: any arithmetic value or std::chrono::duration.
 using Seconds = std::chrono::duration<double>;
@@ -150,10 +151,50 @@ private:
     int wake_fd_ = -1;
 };
 
+/// The loop's cross-thread inbox (call_soon_threadsafe), shared by an atomic
+/// refcount between the loop and whatever other threads keep to post to it
+/// later (an executor's finished work item, a ConcurrentFuture's cancel()).
+/// Posting after the loop was closed, or even destroyed, fails cleanly
+/// instead of touching a dead loop.
+///
+/// Invariant: loop_ is non-null until EventLoop::close(), which nulls it
+/// under mutex_; a post that saw it non-null has queued its callback and
+/// woken the poller before close() can take the queue (the wake-up happens
+/// under the lock, so no post touches the poller after close()).
+class ThreadsafeChannel {
+public:
+    explicit ThreadsafeChannel(EventLoop* loop) noexcept : loop_(loop) {}
+    ThreadsafeChannel(const ThreadsafeChannel&) = delete;
+    ThreadsafeChannel& operator=(const ThreadsafeChannel&) = delete;
+
+    void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept {
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    }
+    /// Any thread: queues cb for the loop and wakes it. Returns false, and
+    /// leaves cb to the caller, once the loop is closed.
+    bool post(CallbackBase* cb) noexcept;
+    /// Loop thread: what was posted since the last call.
+    ReadyNode* take_all() noexcept;
+    /// Loop thread (close()): refuses every later post; returns what is queued.
+    ReadyNode* close() noexcept;
+
+private:
+    std::atomic<std::size_t> refs_{1};
+    std::mutex mutex_;
+    ReadyQueue queue_;
+    EventLoop* loop_;
+};
+
 struct VirtualTimeTag {};
 
 /// ASYNCIO_DEBUG is set and not empty (read once).
 bool debug_from_environment() noexcept;
+/// What run_in_executor's future holds: f called with rvalues of the
+/// decay-copied arguments (std::thread's rule); a returned reference is
+/// copied, since the value crosses threads.
+template <class F, class... Args>
+using executor_result_t = std::remove_cvref_t<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>>;
 
 }  // namespace detail
 
@@ -251,12 +292,18 @@ public:
         return TimerHandle(cb);
     }
     /// The one method other threads may call: schedules fn() and wakes the loop.
-    /// Throws RuntimeError("Event loop is closed") after close().
+    /// Costs a mutex and one atomic exchange; the eventfd is written only
+    /// when the loop has not been woken yet since it last drained the queue.
+    /// Throws RuntimeError("Event loop is closed") after close() (fn is
+    /// then destroyed in the calling thread).
     template <class F>
     void call_soon_threadsafe(F&& fn) {
         auto* cb = new detail::Callback<std::decay_t<F>>(std::forward<F>(fn));
         cb->run = &detail::CallbackBase::run_node;
-        enqueue_threadsafe(cb);
+        if (!channel_->post(cb)) [[unlikely]] {
+            delete cb;
+            detail::throw_loop_closed();
+        }
     }
 
     template <class T = void>
@@ -290,6 +337,21 @@ public:
     void default_exception_handler(const ExceptionContext& context);
     void call_exception_handler(const ExceptionContext& context) noexcept;
 
+    // Executors (defined in asyncio/threads.hpp and src/threads.cpp).
+    /// Python's loop.run_in_executor(executor, func, *args): calls
+    /// f(args...) in `executor` (nullptr: the loop's default executor, a
+    /// ThreadPoolExecutor made on first use) with decay-copied arguments, as
+    /// std::thread does, and returns a future of this loop for its result.
+    template <class F, class... Args>
+    Future<detail::executor_result_t<F, Args...>> run_in_executor(Executor* executor, F&& f,
+                                                                  Args&&... args);
+    /// The executor run_in_executor(nullptr, ...) and to_thread use; the loop
+    /// shares its ownership (shuts it down in shutdown_default_executor()).
+    void set_default_executor(std::shared_ptr<Executor> executor);
+    /// Shuts the default executor down and waits, in a helper thread, for its
+    /// workers to finish; the loop keeps running meanwhile.
+    Coro<void> shutdown_default_executor(std::optional<Delay> timeout = std::nullopt);
+
     /// Debug mode (also on for every new loop when the environment variable
     /// ASYNCIO_DEBUG is set and not empty): coroutines destroyed without being
     /// awaited and callbacks or task steps slower than slow_callback_duration
@@ -305,6 +367,7 @@ private:
     friend class detail::FutureBase;
     friend class Handle;
     friend class Runner;
+    friend class detail::ThreadsafeChannel;
 
     void check_closed() const {
         if (closed_) [[unlikely]]
@@ -316,7 +379,6 @@ private:
     void run_node_timed(detail::ReadyNode* n);
     TaskRef create_task_via_factory(AnyCoro coro, TaskOptions options);
     void process_wakeups();
-    void enqueue_threadsafe(detail::CallbackBase* cb);
     template <class T>
     T run_task_until_complete(Task<T>& task, bool owned);
     template <class T>
@@ -339,16 +401,19 @@ private:
     double virtual_now_ = 0.0;
 
     // Cross-thread wake-ups: the flag is read every iteration without a lock;
-    // the list and the hooks are only touched when it is set.
+    // the channel and the hooks are only touched when it is set.
     std::atomic<bool> wakeup_pending_{false};
-    std::mutex threadsafe_mutex_;
-    detail::ReadyQueue threadsafe_;
-    bool threadsafe_closed_ = false;
+    detail::ThreadsafeChannel* channel_;
     void (*signal_hook_)(void*) = nullptr;
     void* signal_hook_arg_ = nullptr;
 
     ExceptionHandler handler_;
     TaskFactory task_factory_;
+
+    // Executors: see asyncio/threads.hpp.
+    Executor& default_executor();
+    std::shared_ptr<Executor> default_executor_;
+    bool executor_shutdown_called_ = false;
 };
 
 /// A new, not running loop with a real monotonic clock.
@@ -376,6 +441,8 @@ struct LoopAccess {
         l.signal_hook_ = fn;
         l.signal_hook_arg_ = arg;
     }
+    /// The cross-thread inbox, for posting from threads that may outlive the loop.
+    static ThreadsafeChannel* channel(EventLoop& l) noexcept { return l.channel_; }
     /// Async-signal-safe: flags a wake-up and writes the eventfd.
     static void wake_from_signal(EventLoop& l) noexcept {
         l.wakeup_pending_.store(true, std::memory_order_release);
