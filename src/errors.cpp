@@ -20,6 +20,7 @@ InvalidStateError::~InvalidStateError() = default;
 RuntimeError::~RuntimeError() = default;
 ValueError::~ValueError() = default;
 LookupError::~LookupError() = default;
+KeyError::~KeyError() = default;
 QueueEmpty::~QueueEmpty() = default;
 QueueFull::~QueueFull() = default;
 QueueShutDown::~QueueShutDown() = default;

@@ -32,6 +32,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "asyncio/context.hpp"
 #include "asyncio/detail/frame_alloc.hpp"
 #include "asyncio/detail/ready_queue.hpp"
 #include "asyncio/detail/timer_heap.hpp"
@@ -70,6 +71,16 @@ private:
 /// Keyword arguments of create_task (fields in the order of Python's signature).
 struct TaskOptions {
     std::optional<std::string> name = std::nullopt;
+    /// The context the task runs in (that very one); default: a copy of the current one.
+    std::optional<Context> context = std::nullopt;
+    bool eager_start = false;
+};
+
+/// Keyword arguments of call_soon, call_later, call_at and add_done_callback.
+struct CallbackOptions {
+    /// The context the callback runs in (that very one); default: a copy of
+    /// the context current when the callback was scheduled.
+    std::optional<Context> context = std::nullopt;
 };
 
 namespace detail {
@@ -94,6 +105,7 @@ struct CallbackBase : TimerNode {
     bool cancelled = false;
     bool is_timer = false;
     bool running = false;
+    ContextSlot context;  // what it runs in (capture_context)
 
     virtual void invoke() = 0;
     /// Destroys the callable early (a cancelled handle, as CPython's
@@ -207,9 +219,10 @@ public:
 
     /// Schedules fn() for the next iteration, after everything already ready.
     template <class F>
-    Handle call_soon(F&& fn) {
+    Handle call_soon(F&& fn, CallbackOptions options = {}) {
         check_closed();
         auto* cb = new detail::Callback<std::decay_t<F>>(std::forward<F>(fn));
+        detail::capture_context(cb->context, options.context);
         cb->anchor = anchor_;
         cb->run = &detail::CallbackBase::run_node;
         ++cb->refs;  // the queue's reference + the handle's
@@ -217,14 +230,15 @@ public:
         return Handle(cb);
     }
     template <class F>
-    TimerHandle call_later(Delay delay, F&& fn) {
-        return call_at(time() + delay.seconds(), std::forward<F>(fn));
+    TimerHandle call_later(Delay delay, F&& fn, CallbackOptions options = {}) {
+        return call_at(time() + delay.seconds(), std::forward<F>(fn), std::move(options));
     }
     template <class F>
-    TimerHandle call_at(double when, F&& fn) {
+    TimerHandle call_at(double when, F&& fn, CallbackOptions options = {}) {
         check_closed();
         if (std::isnan(when)) throw ValueError("call_at(): when is NaN");
         auto* cb = new detail::Callback<std::decay_t<F>>(std::forward<F>(fn));
+        detail::capture_context(cb->context, options.context);
         cb->anchor = anchor_;
         cb->run = &detail::CallbackBase::run_node;
         cb->is_timer = true;
@@ -236,8 +250,9 @@ public:
     /// The one method other threads may call: schedules fn() and wakes the loop.
     /// Throws RuntimeError("Event loop is closed") after close().
     template <class F>
-    void call_soon_threadsafe(F&& fn) {
+    void call_soon_threadsafe(F&& fn, CallbackOptions options = {}) {
         auto* cb = new detail::Callback<std::decay_t<F>>(std::forward<F>(fn));
+        detail::capture_context(cb->context, options.context);  // the calling thread's
         cb->run = &detail::CallbackBase::run_node;
         enqueue_threadsafe(cb);
     }
@@ -293,7 +308,7 @@ private:
     template <class T>
     T run_task_until_complete(Task<T>& task, bool owned);
     template <class T>
-    Task<T> make_task(Coro<T>& coro, std::optional<std::string>* name);
+    Task<T> make_task(Coro<T>& coro, TaskOptions* options);
 
     detail::ReadyQueue ready_;
     detail::TaskBase* current_task_ = nullptr;

@@ -77,13 +77,18 @@ public:
         }
     }
     EventLoop& get_loop() const { return t_->get_loop(); }
+    /// The context the task runs in (the very one given as TaskOptions{.context}).
+    Context get_context() const {
+        return Context::adopt(detail::ctx_add_ref(t_->context_slot().materialize()));
+    }
 
     template <class F>
     requires std::is_invocable_v<F&, const TaskRef&> CallbackId
-    add_done_callback(F&& fn, CallbackOptions = {})
+    add_done_callback(F&& fn, CallbackOptions options = {})
     const {
-        return t_->add_done_callback_node(
-            new detail::DoneCallback<TaskRef, std::decay_t<F>>(std::forward<F>(fn)));
+        auto* n = new detail::DoneCallback<TaskRef, std::decay_t<F>>(std::forward<F>(fn));
+        detail::capture_context(n->context, options.context);
+        return t_->add_done_callback_node(n);
     }
     std::size_t remove_done_callback(CallbackId id) const noexcept {
         return t_->remove_done_callback(id);
@@ -136,11 +141,12 @@ public:
     }
 
     template <class F>
-    requires std::is_invocable_v<F&, const Task&> CallbackId add_done_callback(F&& fn,
-                                                                               CallbackOptions = {})
+    requires std::is_invocable_v<F&, const Task&> CallbackId add_done_callback(
+        F&& fn, CallbackOptions options = {})
     const {
-        return t_->add_done_callback_node(
-            new detail::DoneCallback<Task, std::decay_t<F>>(std::forward<F>(fn)));
+        auto* n = new detail::DoneCallback<Task, std::decay_t<F>>(std::forward<F>(fn));
+        detail::capture_context(n->context, options.context);
+        return t_->add_done_callback_node(n);
     }
 
     /// Suspends: until the task is done. Cancellation: cancelling the
@@ -161,7 +167,7 @@ struct ExceptionContext {
 };
 
 template <class T>
-Task<T> EventLoop::make_task(Coro<T>& coro, std::optional<std::string>* name) {
+Task<T> EventLoop::make_task(Coro<T>& coro, TaskOptions* options) {
     static_assert(!std::is_reference_v<T>, "a task cannot return a reference; return a value");
     check_closed();
     if (!coro) [[unlikely]]
@@ -172,10 +178,11 @@ Task<T> EventLoop::make_task(Coro<T>& coro, std::optional<std::string>* name) {
     detail::PromiseBase& p = h.promise();
     auto* t = new detail::TaskBase(*this, h);  // refs_ == 1: the loop's reference
     p.task_ = t;
-    if (name && *name)
-        t->set_name(std::move(**name));
+    if (options && options->name)
+        t->set_name(std::move(*options->name));
     else
         t->set_id(detail::next_task_id());
+    detail::inherit_context(t, options ? &options->context : nullptr);
     detail::LoopAccess::register_task(*this, t);
     ready_.push(t);
     t->add_ref();
@@ -189,7 +196,7 @@ Task<T> EventLoop::create_task(Coro<T> coro) {
 
 template <class T>
 Task<T> EventLoop::create_task(Coro<T> coro, TaskOptions options) {
-    return make_task(coro, &options.name);
+    return make_task(coro, &options);
 }
 
 /// Wraps `coro` in a Task scheduled on the running loop.
