@@ -181,7 +181,8 @@ struct DoneCallbackNode : ReadyNode {
     static void run_node(ReadyNode* n, Run mode);
 };
 
-struct TaskExtras {
+// From the frame cache: a task with a context (or a name) allocates one.
+struct TaskExtras : FrameAllocated {
     std::optional<std::string> name;
     std::optional<std::string> cancel_message;
     std::exception_ptr pending_exc;  // e.g. "Task cannot await on itself"
