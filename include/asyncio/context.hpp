@@ -437,7 +437,7 @@ public:
         if (token.used_) throw RuntimeError(token.repr() + " has already been used once");
         if (token.var_ != this)
             throw ValueError(token.repr() + " was created by a different ContextVar");
-        if (token.ctx_ != detail::current_context_if_materialized())
+        if (!token.ctx_ || token.ctx_ != detail::current_context_if_materialized())
             throw ValueError(token.repr() + " was created in a different Context");
         token.used_ = true;
         detail::context_restore(id_, token.old_);
