@@ -11,14 +11,12 @@
 
 namespace asyncio::detail {
 
-namespace {
 std::string demangle(const char* name) {
     int status = 0;
     std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
                                                std::free);
     return status == 0 && out ? out.get() : name;
 }
-}  // namespace
 
 std::string describe_exception(const std::exception_ptr& e) {
     try {

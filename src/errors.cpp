@@ -19,6 +19,7 @@ TimeoutError::~TimeoutError() = default;
 InvalidStateError::~InvalidStateError() = default;
 RuntimeError::~RuntimeError() = default;
 ValueError::~ValueError() = default;
+TypeError::~TypeError() = default;
 LookupError::~LookupError() = default;
 KeyError::~KeyError() = default;
 QueueEmpty::~QueueEmpty() = default;

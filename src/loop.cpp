@@ -98,7 +98,8 @@ void Handle::cancel() noexcept {
     }
 }
 
-EventLoop::EventLoop() : anchor_(new detail::LoopAnchor{this, 0}) {}
+EventLoop::EventLoop()
+    : anchor_(new detail::LoopAnchor{this, 0}), debug_(detail::debug_from_environment()) {}
 
 EventLoop::EventLoop(detail::VirtualTimeTag) : EventLoop() {
     virtual_time_ = true;
@@ -135,13 +136,16 @@ void EventLoop::run_forever() {
     const detail::SuspendContextOverride own_contexts;
     struct Reset {
         EventLoop& loop;
+        bool tracking;
         ~Reset() {
             loop.stopping_ = false;
             loop.running_ = false;
             detail::t_running_loop = nullptr;
+            detail::t_track_coroutines = tracking;
         }
-    } reset{*this};
+    } reset{*this, detail::t_track_coroutines};
     detail::t_running_loop = this;
+    detail::t_track_coroutines = debug_;
     running_ = true;
     for (;;) {
         run_once();
@@ -182,7 +186,12 @@ void EventLoop::run_once() {
     if (!timers_.empty()) timers_.take_due(time() + 1e-9);
     try {
         run_ready(ready_.take_all());
-        while (detail::TimerNode* t = timers_.next_due()) t->run(t, detail::Run::call);
+        while (detail::TimerNode* t = timers_.next_due()) {
+            if (debug_) [[unlikely]]
+                run_node_timed(t);
+            else
+                t->run(t, detail::Run::call);
+        }
     } catch (...) {
         timers_.restore_due();
         throw;
@@ -193,7 +202,10 @@ void EventLoop::run_ready(detail::ReadyNode* n) {
     while (n) {
         detail::ReadyNode* next = n->next_ready;  // run() may requeue n
         try {
-            n->run(n, detail::Run::call);
+            if (debug_) [[unlikely]]
+                run_node_timed(n);
+            else
+                n->run(n, detail::Run::call);
         } catch (...) {
             // KeyboardInterrupt/SystemExit leave the loop; keep the rest of
             // the batch in front of whatever was scheduled meanwhile.

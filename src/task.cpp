@@ -4,13 +4,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <iostream>
 #include <typeinfo>
+
+#include "describe.hpp"
 
 namespace asyncio {
 
 namespace detail {
 
 namespace {
+
+// The frame the running task's step is resuming (get_stack of the current task).
+thread_local std::coroutine_handle<> t_running_frame;
 
 // Task-N names come from one process-wide counter, like CPython's.
 std::atomic<std::uint64_t> g_next_id_block{0};
@@ -101,27 +107,34 @@ void TaskBase::step() {
         if (deliver_cancel_) return finish_cancelled_before_start();
         started_ = 1;
     }
+    // Saved and restored, not cleared: an eager task's first step runs
+    // inside its creator's step.
     TaskBase*& current = LoopAccess::current_task(loop);
+    TaskBase* const previous = current;
     current = this;
+    const std::coroutine_handle<> outer_frame = t_running_frame;
     std::coroutine_handle<> h = std::exchange(resume_slot(), {});
     waiting_ = 0;
     if (transparent_) [[unlikely]] {
         transparent_ = 0;
         h = pass_error_through(h, waited);
         if (!h) {
-            current = nullptr;
+            current = previous;
             return finish_step();
         }
     }
     // The trampoline: awaiting a Coro or returning from one hands the next
     // frame back here instead of resuming it from inside the awaiter, so the
-    // stack depth is constant however deep the await chain.
+    // stack depth is constant however deep the await chain. The frame being
+    // resumed is noted for get_stack() on the running task.
     for (;;) {
+        t_running_frame = h;
         h.resume();
         if (waiting_) break;
         h = std::exchange(resume_slot(), {});
         if (!h) break;
     }
+    t_running_frame = outer_frame;
     // Cancelled while it ran, and now blocked on a future: cancel that future
     // at once (CPython's __step: `if self._must_cancel: if
     // self._fut_waiter.cancel(msg=...): self._must_cancel = False`).
@@ -129,8 +142,36 @@ void TaskBase::step() {
         if (fut_waiter_->cancel(extras_ ? extras_->cancel_message : std::optional<std::string>{}))
             must_cancel_ = 0;
     }
-    current = nullptr;
+    current = previous;
     if (state_ != kPending) finish_step();
+}
+
+void TaskBase::eager_start() {
+    // The first step runs in the task's own context, also when create_task
+    // was called inside Context::run() or a callback (asyncio/context.hpp).
+    const SuspendContextOverride own_context;
+    // CPython's Task.__eager_start: the first step runs now, with this task
+    // current; a task done after it is never scheduled (on_root_finished took
+    // it off the loop's list). KeyboardInterrupt/SystemExit propagate out of
+    // create_task, as in Python; the caller's reference goes with them.
+    try {
+        step();
+    } catch (...) {
+        if (done()) eager_done_ = 1;
+        release();
+        throw;
+    }
+    if (done()) eager_done_ = 1;
+}
+
+std::coroutine_handle<> TaskBase::innermost_frame() const noexcept {
+    if (done()) return {};
+    if (EventLoop* l = anchor_->loop; l && LoopAccess::current_task(*l) == this)
+        return t_running_frame;
+    if (std::coroutine_handle<> h = resume_slot()) return h;
+    // Not suspended and not current: it is running under an eager task's
+    // first step; only its root is known.
+    return root_;
 }
 
 std::coroutine_handle<> TaskBase::pass_error_through(std::coroutine_handle<> h,
@@ -262,7 +303,48 @@ std::string TaskBase::repr() const {
     const char* state = state_ == kPending     ? "pending"
                         : state_ == kCancelled ? "cancelled"
                                                : "finished";
-    return std::string("<Task ") + state + " name='" + get_name() + "'>";
+    std::string out = std::string("<Task ") + state + " name='" + get_name() + "'";
+    if (state_ == kPending) {
+        // Python: coro=<main() running at /path/x.py:12>, where the task's
+        // own coroutine is (its latest co_await, or its definition).
+        const PromiseBase& p = root_promise();
+        out.append(" coro=<").append(p.func_ ? p.func_ : "?").append("() running at ");
+        out.append(p.file_ ? p.file_ : "?").append(":").append(std::to_string(p.line_));
+        out.append(">");
+    }
+    out.append(">");
+    return out;
+}
+
+std::vector<FrameInfo> stack_of(const TaskBase* t, std::optional<std::size_t> limit) {
+    std::vector<FrameInfo> frames;
+    std::coroutine_handle<> h = t->innermost_frame();
+    // Innermost outwards, so that `limit` keeps the newest frames, then
+    // reversed: outermost first (Python's get_stack).
+    while (h && (!limit || frames.size() < *limit)) {
+        const PromiseBase& p = promise_of(h);
+        frames.push_back({p.func_ ? p.func_ : "", p.file_ ? p.file_ : "", p.line_});
+        if (h == t->root()) break;
+        h = p.continuation_;
+    }
+    std::reverse(frames.begin(), frames.end());
+    return frames;
+}
+
+void print_stack_of(const TaskBase* t, std::optional<std::size_t> limit, std::ostream& out) {
+    // Lib/asyncio/base_tasks.py: _task_print_stack.
+    const std::vector<FrameInfo> frames = stack_of(t, limit);
+    std::exception_ptr exc;
+    if (t->done() && !t->cancelled()) exc = const_cast<TaskBase*>(t)->exc_slot();
+    if (frames.empty())
+        out << "No stack for " << t->repr() << "\n";
+    else if (exc)
+        out << "Traceback for " << t->repr() << " (most recent call last):\n";
+    else
+        out << "Stack for " << t->repr() << " (most recent call last):\n";
+    for (const FrameInfo& f : frames)
+        out << "  File \"" << f.file << "\", line " << f.line << ", in " << f.function << "\n";
+    if (exc) out << describe_exception(exc) << "\n";
 }
 
 }  // namespace detail
@@ -273,6 +355,37 @@ TaskRef current_task(EventLoop* loop) {
     if (!t) return {};
     t->add_ref();
     return TaskRef::adopt(t);
+}
+
+std::vector<FrameInfo> TaskRef::get_stack(std::optional<std::size_t> limit) const {
+    return detail::stack_of(t_, limit);
+}
+
+void TaskRef::print_stack(std::optional<std::size_t> limit) const {
+    detail::print_stack_of(t_, limit, std::cout);
+}
+
+void TaskRef::print_stack(std::optional<std::size_t> limit, std::ostream& out) const {
+    detail::print_stack_of(t_, limit, out);
+}
+
+void dump_tasks(std::ostream& out, EventLoop* loop) {
+    const std::vector<TaskRef> tasks = all_tasks(loop);
+    out << tasks.size() << (tasks.size() == 1 ? " task" : " tasks") << " pending\n";
+    for (const TaskRef& t : tasks) t.print_stack(std::nullopt, out);
+}
+
+TaskRef eager_task_factory(EventLoop& loop, AnyCoro coro, TaskOptions options) {
+    options.eager_start = true;
+    return make_task(loop, std::move(coro), std::move(options));
+}
+
+TaskRef EventLoop::create_task_via_factory(AnyCoro coro, TaskOptions options) {
+    const void* frame = coro.address();
+    TaskRef t = task_factory_(*this, std::move(coro), std::move(options));
+    if (!t || t.base()->root().address() != frame)
+        throw TypeError("the task factory must return a task wrapping the coroutine it was given");
+    return t;
 }
 
 std::vector<TaskRef> all_tasks(EventLoop* loop) {

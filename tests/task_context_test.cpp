@@ -465,6 +465,38 @@ TEST(task_context, values_are_released_with_the_tasks) {
     EXPECT_EQ(C::live(), 0);
 }
 
+// An eager task's first step runs inside create_task, in the task's own
+// copy: what it sets there stays in it, also under Context::run.
+TEST(task_context, eager_task_runs_its_first_step_in_its_own_context) {
+    ContextVar<int> v("v", 0);
+    auto child = [&]() -> Coro<int> {
+        const int seen = v.get();
+        v.set(seen + 1);
+        co_await asyncio::sleep(0);
+        co_return v.get();
+    };
+    auto main = [&]() -> Coro<> {
+        v.set(10);
+        TaskOptions eager;
+        eager.eager_start = true;
+        Task<int> a = asyncio::create_task(child(), eager);
+        EXPECT_EQ(v.get(), 10);
+        Context ctx;
+        ctx.run([&] { v.set(20); });
+        Task<int> b = ctx.run([&] {
+            TaskOptions o;
+            o.eager_start = true;
+            Task<int> t = asyncio::create_task(child(), o);
+            EXPECT_EQ(v.get(), 20);  // the child's set() did not reach ctx
+            return t;
+        });
+        EXPECT_EQ(ctx[v], 20);
+        EXPECT_EQ(co_await a, 11);
+        EXPECT_EQ(co_await b, 21);
+    };
+    support::run_virtual(main());
+}
+
 TEST(task_context, lookup_error_in_a_task) {
     ContextVar<int> v("v");
     auto main = [&]() -> Coro<> {

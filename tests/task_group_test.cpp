@@ -39,8 +39,8 @@ struct ZeroDivisionError : std::runtime_error {
 struct MyExc : std::runtime_error {
     explicit MyExc(const std::string& m = "") : std::runtime_error(m) {}
 };
-struct TypeError : std::runtime_error {
-    TypeError() : std::runtime_error("") {}
+struct PyTypeError : std::runtime_error {
+    PyTypeError() : std::runtime_error("") {}
 };
 struct CustomException : std::runtime_error {
     CustomException() : std::runtime_error("") {}
@@ -75,7 +75,7 @@ std::string kind(const std::exception_ptr& e) {
         return "ZeroDivisionError";
     } catch (const MyExc&) {
         return "MyExc";
-    } catch (const TypeError&) {
+    } catch (const PyTypeError&) {
         return "TypeError";
     } catch (const CustomException&) {
         return "CustomException";
@@ -646,7 +646,7 @@ TEST(task_group, base_exception_in_a_child_makes_a_base_exception_group) {
     std::string got;
     support::run_virtual([&]() -> Coro<> {
         try {
-            co_await runner_child_and_nested<MyBaseExc, TypeError>();
+            co_await runner_child_and_nested<MyBaseExc, PyTypeError>();
         } catch (const ExceptionGroup& e) {
             got = "ExceptionGroup " + kinds(e);
         } catch (const BaseExceptionGroup& e) {

@@ -18,6 +18,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <type_traits>
@@ -36,7 +37,9 @@ template <class T>
 struct Promise : PromiseBase {
     static_assert(alignof(T) <= alignof(std::max_align_t),
                   "over-aligned coroutine results are not supported");
-    Coro<T> get_return_object() noexcept;
+    Coro<T> get_return_object(const char* func = __builtin_FUNCTION(),
+                              const char* file = __builtin_FILE(),
+                              std::uint32_t line = __builtin_LINE()) noexcept;
     template <class U = T>
     requires std::is_constructible_v<T, U&&>
     void return_value(U&& v) { value_.emplace(std::forward<U>(v)); }
@@ -46,14 +49,18 @@ struct Promise : PromiseBase {
 /// Coro<T&>: the coroutine returns a reference (e.g. an aenter() giving `X&`).
 template <class T>
 struct Promise<T&> : PromiseBase {
-    Coro<T&> get_return_object() noexcept;
+    Coro<T&> get_return_object(const char* func = __builtin_FUNCTION(),
+                               const char* file = __builtin_FILE(),
+                               std::uint32_t line = __builtin_LINE()) noexcept;
     void return_value(T& v) noexcept { value_ = &v; }
     T* value_ = nullptr;
 };
 
 template <>
 struct Promise<void> : PromiseBase {
-    Coro<void> get_return_object() noexcept;
+    Coro<void> get_return_object(const char* func = __builtin_FUNCTION(),
+                                 const char* file = __builtin_FILE(),
+                                 std::uint32_t line = __builtin_LINE()) noexcept;
     void return_void() noexcept {}
 };
 
@@ -116,6 +123,19 @@ public:
     detail::CoroAwaiter<T> operator co_await() const& noexcept { return {typed(), &h_}; }
     detail::CoroAwaiter<T> operator co_await() const&& noexcept { return {typed(), &h_}; }
 
+    /// Python's coroutine.close() on a coroutine that is not running:
+    /// destroys the frame now (running the destructors of what it holds),
+    /// without the debug-mode "never awaited" report. Empty afterwards.
+    void close() noexcept {
+        if (!h_) return;
+        detail::PromiseBase& p = typed().promise();
+        if (p.tracked_) {
+            detail::untrack_coroutine(&p);
+            p.tracked_ = false;
+        }
+        std::exchange(h_, {}).destroy();
+    }
+
     /// Gives up ownership of the frame (used by create_task).
     handle_type release() noexcept {
         return handle_type::from_address(std::exchange(h_, {}).address());
@@ -126,7 +146,7 @@ private:
     explicit Coro(handle_type h) noexcept : h_(h) {}
     handle_type typed() const noexcept { return handle_type::from_address(h_.address()); }
     void reset() noexcept {
-        if (h_) std::exchange(h_, {}).destroy();
+        if (h_) detail::destroy_frame(std::exchange(h_, {}));
     }
     // Type-erased and mutable: a task destroyed mid-chain clears the slot of
     // the Coro whose frame it already destroyed (see TaskBase::~TaskBase).
@@ -134,18 +154,61 @@ private:
 };
 
 namespace detail {
+// The default arguments are evaluated where the compiler calls
+// get_return_object: inside the coroutine, so they name it.
 template <class T>
-Coro<T> Promise<T>::get_return_object() noexcept {
+Coro<T> Promise<T>::get_return_object(const char* func, const char* file,
+                                      std::uint32_t line) noexcept {
+    set_origin(func, file, line);
     return Coro<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
 }
 template <class T>
-Coro<T&> Promise<T&>::get_return_object() noexcept {
+Coro<T&> Promise<T&>::get_return_object(const char* func, const char* file,
+                                        std::uint32_t line) noexcept {
+    set_origin(func, file, line);
     return Coro<T&>(std::coroutine_handle<Promise<T&>>::from_promise(*this));
 }
-inline Coro<void> Promise<void>::get_return_object() noexcept {
+inline Coro<void> Promise<void>::get_return_object(const char* func, const char* file,
+                                                   std::uint32_t line) noexcept {
+    set_origin(func, file, line);
     return Coro<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
 }
+}  // namespace detail
 
+/// A Coro<T> of any T, as a task factory receives it (see
+/// EventLoop::set_task_factory). Owns the frame until make_task takes it;
+/// destroying it destroys the frame.
+class AnyCoro {
+public:
+    AnyCoro() = default;
+    template <class T>
+    AnyCoro(Coro<T>&& coro) noexcept : h_(coro.release()) {}  // implicit by design
+    AnyCoro(AnyCoro&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+    AnyCoro& operator=(AnyCoro&& o) noexcept {
+        if (this != &o) {
+            reset();
+            h_ = std::exchange(o.h_, {});
+        }
+        return *this;
+    }
+    ~AnyCoro() { reset(); }
+
+    explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+    /// The coroutine function's name ("" when empty).
+    const char* function() const noexcept { return h_ ? detail::promise_of(h_).func_ : ""; }
+    /// Identity of the frame (what Task::get_coro().address() gives later).
+    const void* address() const noexcept { return h_.address(); }
+    /// Gives up ownership of the frame (used by make_task).
+    std::coroutine_handle<> release() noexcept { return std::exchange(h_, {}); }
+
+private:
+    void reset() noexcept {
+        if (h_) detail::destroy_frame(std::exchange(h_, {}));
+    }
+    std::coroutine_handle<> h_;
+};
+
+namespace detail {
 template <class T>
 struct is_coro : std::false_type {};
 template <class T>

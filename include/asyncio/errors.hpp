@@ -224,6 +224,14 @@ public:
     ~ValueError() override;
 };
 
+/// An argument of the wrong kind (e.g. a task factory returning another
+/// coroutine's task).
+class TypeError : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+    ~TypeError() override;
+};
+
 /// What ContextVar::get() throws with no value and no default.
 class LookupError : public std::out_of_range {
 public:

@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <coroutine>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -30,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 #include "asyncio/context.hpp"
@@ -73,6 +75,8 @@ struct TaskOptions {
     std::optional<std::string> name = std::nullopt;
     /// The context the task runs in (that very one); default: a copy of the current one.
     std::optional<Context> context = std::nullopt;
+    /// Run the first step inside create_task (3.12's eager_start), when the
+    /// loop is running; a task that finishes there is never scheduled.
     bool eager_start = false;
 };
 
@@ -82,6 +86,12 @@ struct CallbackOptions {
     /// the context current when the callback was scheduled.
     std::optional<Context> context = std::nullopt;
 };
+
+class AnyCoro;
+/// What loop.set_task_factory() takes (Python: factory(loop, coro, **kwargs)):
+/// it must return a task wrapping the very coroutine it was given, normally
+/// made with asyncio::make_task (see asyncio/task.hpp).
+using TaskFactory = std::function<TaskRef(EventLoop&, AnyCoro, TaskOptions)>;
 
 namespace detail {
 
@@ -108,6 +118,8 @@ struct CallbackBase : TimerNode {
     ContextSlot context;  // what it runs in (capture_context)
 
     virtual void invoke() = 0;
+    /// The callable's type, for debug reports (typeid).
+    virtual const std::type_info& callable_type() const noexcept = 0;
     /// Destroys the callable early (a cancelled handle, as CPython's
     /// `_callback = None`), so what it captured does not outlive the cancel.
     virtual void drop() noexcept = 0;
@@ -124,6 +136,7 @@ struct Callback final : CallbackBase, FrameAllocated {
     template <class G>
     explicit Callback(G&& g) : fn(std::in_place, std::forward<G>(g)) {}
     void invoke() override { (*fn)(); }
+    const std::type_info& callable_type() const noexcept override { return typeid(F); }
     void drop() noexcept override { fn.reset(); }
     using FrameAllocated::operator new;
     using FrameAllocated::operator delete;
@@ -149,6 +162,9 @@ private:
 };
 
 struct VirtualTimeTag {};
+
+/// ASYNCIO_DEBUG is set and not empty (read once).
+bool debug_from_environment() noexcept;
 
 }  // namespace detail
 
@@ -259,10 +275,14 @@ public:
 
     template <class T = void>
     Future<T> create_future();
+    /// Wraps coro in a task, through the task factory if one is set.
     template <class T>
     Task<T> create_task(Coro<T> coro);
     template <class T>
     Task<T> create_task(Coro<T> coro, TaskOptions options);
+    /// nullptr restores the default (asyncio::make_task).
+    void set_task_factory(TaskFactory factory) { task_factory_ = std::move(factory); }
+    const TaskFactory& get_task_factory() const noexcept { return task_factory_; }
 
     /// Runs until the awaitable is done and returns its result (or rethrows).
     template <class T>
@@ -284,7 +304,11 @@ public:
     void default_exception_handler(const ExceptionContext& context);
     void call_exception_handler(const ExceptionContext& context) noexcept;
 
-    void set_debug(bool enabled) noexcept { debug_ = enabled; }
+    /// Debug mode (also on for every new loop when the environment variable
+    /// ASYNCIO_DEBUG is set and not empty): coroutines destroyed without being
+    /// awaited and callbacks or task steps slower than slow_callback_duration
+    /// are reported through the exception handler.
+    void set_debug(bool enabled) noexcept;
     bool get_debug() const noexcept { return debug_; }
     /// Seconds a callback may run before debug mode reports it as slow.
     double slow_callback_duration = 0.1;
@@ -303,12 +327,15 @@ private:
     void check_runnable() const;
     void run_once();
     void run_ready(detail::ReadyNode* chain);
+    void run_node_timed(detail::ReadyNode* n);
+    TaskRef create_task_via_factory(AnyCoro coro, TaskOptions options);
     void process_wakeups();
     void enqueue_threadsafe(detail::CallbackBase* cb);
     template <class T>
     T run_task_until_complete(Task<T>& task, bool owned);
     template <class T>
     Task<T> make_task(Coro<T>& coro, TaskOptions* options);
+    detail::TaskBase* new_task(std::coroutine_handle<> h, TaskOptions* options);
 
     detail::ReadyQueue ready_;
     detail::TaskBase* current_task_ = nullptr;
@@ -335,6 +362,7 @@ private:
     void* signal_hook_arg_ = nullptr;
 
     ExceptionHandler handler_;
+    TaskFactory task_factory_;
 };
 
 /// A new, not running loop with a real monotonic clock.
@@ -349,6 +377,10 @@ struct LoopAccess {
     static TaskBase*& current_task(EventLoop& l) noexcept { return l.current_task_; }
     static LoopAnchor* anchor(EventLoop& l) noexcept { return l.anchor_; }
     static void check_closed(const EventLoop& l) { l.check_closed(); }
+    static bool running(const EventLoop& l) noexcept { return l.running_; }
+    static TaskBase* new_task(EventLoop& l, std::coroutine_handle<> h, TaskOptions* options) {
+        return l.new_task(h, options);
+    }
     static void register_task(EventLoop& l, TaskBase* t) noexcept;
     static void unregister_task(EventLoop& l, TaskBase* t) noexcept;
     static TaskBase* tasks(EventLoop& l) noexcept { return l.tasks_; }

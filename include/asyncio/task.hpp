@@ -22,11 +22,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -35,6 +37,17 @@
 #include "asyncio/future.hpp"
 
 namespace asyncio {
+
+/// One frame of an async stack trace: a coroutine function, and the file and
+/// line of the co_await it is suspended at (of its definition, before it
+/// first ran). The strings are static (from __builtin_FUNCTION/__builtin_FILE).
+struct FrameInfo {
+    std::string_view function;
+    std::string_view file;
+    std::uint32_t line = 0;
+};
+
+class CoroView;
 
 /// The type-erased task handle: every task method except the typed result().
 class TaskRef {
@@ -82,6 +95,18 @@ public:
         return Context::adopt(detail::ctx_add_ref(t_->context_slot().materialize()));
     }
 
+    /// The task's async stack, outermost coroutine first: for a suspended
+    /// task every coroutine in its await chain, each at its current co_await;
+    /// for a task not started yet its coroutine at its definition; empty for
+    /// a finished task. `limit` keeps the innermost frames (as Python).
+    std::vector<FrameInfo> get_stack(std::optional<std::size_t> limit = std::nullopt) const;
+    /// Python's print_stack: "Stack for <Task ...> (most recent call last):",
+    /// one `File "...", line N, in f` per frame; to std::cout by default.
+    void print_stack(std::optional<std::size_t> limit = std::nullopt) const;
+    void print_stack(std::optional<std::size_t> limit, std::ostream& out) const;
+    /// A view of the wrapped coroutine; empty once the task finished eagerly.
+    CoroView get_coro() const;
+
     template <class F>
     requires std::is_invocable_v<F&, const TaskRef&> CallbackId
     add_done_callback(F&& fn, CallbackOptions options = {})
@@ -109,6 +134,34 @@ protected:
     };
     detail::TaskBase* t_ = nullptr;
 };
+
+/// What TaskRef::get_coro() returns: the task's coroutine frame (kept alive
+/// by the view), or nothing once the task finished eagerly.
+class CoroView {
+public:
+    CoroView() = default;
+    explicit CoroView(TaskRef task) noexcept : task_(std::move(task)) {}
+    explicit operator bool() const noexcept { return static_cast<bool>(task_); }
+    /// The coroutine function's name.
+    std::string_view function() const noexcept { return promise().func_; }
+    /// Where the coroutine is (its current co_await, or its definition).
+    FrameInfo location() const noexcept {
+        return {promise().func_, promise().file_, promise().line_};
+    }
+    /// The coroutine returned or threw.
+    bool done() const noexcept { return task_.base()->root().done(); }
+    /// The frame's identity (AnyCoro::address() of the coroutine given).
+    const void* address() const noexcept { return task_.base()->root().address(); }
+
+private:
+    detail::PromiseBase& promise() const noexcept { return task_.base()->root_promise(); }
+    TaskRef task_;
+};
+
+inline CoroView TaskRef::get_coro() const {
+    if (t_->finished_eagerly()) return {};
+    return CoroView(*this);
+}
 
 namespace detail {
 template <class T>
@@ -166,16 +219,13 @@ struct ExceptionContext {
     TaskRef task = {};
 };
 
-template <class T>
-Task<T> EventLoop::make_task(Coro<T>& coro, TaskOptions* options) {
-    static_assert(!std::is_reference_v<T>, "a task cannot return a reference; return a value");
+inline detail::TaskBase* EventLoop::new_task(std::coroutine_handle<> h, TaskOptions* options) {
     check_closed();
-    if (!coro) [[unlikely]]
+    if (!h) [[unlikely]]
         throw ValueError("create_task() needs a coroutine");
-    if (coro.awaited()) [[unlikely]]
+    detail::PromiseBase& p = detail::promise_of(h);
+    if (p.task_) [[unlikely]]
         throw RuntimeError("cannot reuse already awaited coroutine");
-    auto h = coro.release();
-    detail::PromiseBase& p = h.promise();
     auto* t = new detail::TaskBase(*this, h);  // refs_ == 1: the loop's reference
     p.task_ = t;
     if (options && options->name)
@@ -184,19 +234,73 @@ Task<T> EventLoop::make_task(Coro<T>& coro, TaskOptions* options) {
         t->set_id(detail::next_task_id());
     detail::inherit_context(t, options ? &options->context : nullptr);
     detail::LoopAccess::register_task(*this, t);
-    ready_.push(t);
-    t->add_ref();
-    return Task<T>::adopt(t);
+    t->add_ref();  // the caller's
+    // Python: eager_start only takes effect on a running loop.
+    if (options && options->eager_start && running_) [[unlikely]]
+        t->eager_start();
+    else
+        ready_.push(t);
+    return t;
+}
+
+template <class T>
+Task<T> EventLoop::make_task(Coro<T>& coro, TaskOptions* options) {
+    static_assert(!std::is_reference_v<T>, "a task cannot return a reference; return a value");
+    check_closed();
+    // Checked here too, so that a coroutine refused stays with its caller.
+    if (coro.awaited()) [[unlikely]]
+        throw RuntimeError("cannot reuse already awaited coroutine");
+    return Task<T>::adopt(new_task(coro.release(), options));
 }
 
 template <class T>
 Task<T> EventLoop::create_task(Coro<T> coro) {
+    if (task_factory_) [[unlikely]]
+        return create_task(std::move(coro), TaskOptions{});
     return make_task(coro, nullptr);
 }
 
 template <class T>
 Task<T> EventLoop::create_task(Coro<T> coro, TaskOptions options) {
+    static_assert(!std::is_reference_v<T>, "a task cannot return a reference; return a value");
+    if (task_factory_) [[unlikely]] {
+        // The factory returns a task wrapping this very frame (checked), so
+        // it has this Coro<T>'s type.
+        TaskRef t = create_task_via_factory(AnyCoro(std::move(coro)), std::move(options));
+        detail::TaskBase* base = t.base();
+        base->add_ref();
+        return Task<T>::adopt(base);
+    }
     return make_task(coro, &options);
+}
+
+/// Python's Task(coro, loop=loop, name=..., eager_start=...): makes the task
+/// on `loop` directly, bypassing the loop's task factory. What a task factory
+/// calls to make the task it returns.
+/// Throws: RuntimeError("Event loop is closed"), ValueError for an empty
+/// coroutine, RuntimeError("cannot reuse already awaited coroutine").
+inline TaskRef make_task(EventLoop& loop, AnyCoro coro, TaskOptions options = {}) {
+    return TaskRef::adopt(detail::LoopAccess::new_task(loop, coro.release(), &options));
+}
+
+/// Python's eager_task_factory: make_task with eager_start = true.
+/// `loop.set_task_factory(asyncio::eager_task_factory)`.
+TaskRef eager_task_factory(EventLoop& loop, AnyCoro coro, TaskOptions options);
+
+/// Python's create_eager_task_factory(custom_task_constructor): a factory
+/// that calls `ctor(loop, coro, options)` with options.eager_start = true.
+/// `ctor` makes the task (normally through asyncio::make_task, adding what
+/// the user's own task type needs: counting, logging, done callbacks) and
+/// returns anything convertible to TaskRef.
+template <class Ctor>
+requires std::is_convertible_v<std::invoke_result_t<Ctor&, EventLoop&, AnyCoro, TaskOptions>,
+                               TaskRef>
+TaskFactory create_eager_task_factory(Ctor ctor) {
+    return [ctor = std::move(ctor)](EventLoop& loop, AnyCoro coro,
+                                    TaskOptions options) mutable -> TaskRef {
+        options.eager_start = true;
+        return std::invoke(ctor, loop, std::move(coro), std::move(options));
+    };
 }
 
 /// Wraps `coro` in a Task scheduled on the running loop.
@@ -227,6 +331,12 @@ Future<T> ensure_future(Future<T> fut) {
 TaskRef current_task(EventLoop* loop = nullptr);
 /// The not-yet-finished tasks of `loop` (default: the running loop).
 std::vector<TaskRef> all_tasks(EventLoop* loop = nullptr);
+
+/// For debugging hangs: every pending task of `loop` (default: the running
+/// loop) with its name, state and async stack, in creation order. Call it on
+/// the loop's thread, e.g. from another thread through
+/// `loop.call_soon_threadsafe([&] { asyncio::dump_tasks(std::cerr, &loop); })`.
+void dump_tasks(std::ostream& out, EventLoop* loop = nullptr);
 
 namespace detail {
 /// The task's result, moved out of it (for a task nobody else can see, such

@@ -126,7 +126,7 @@ public:
     template <class T>
     Task<T> create_task(Coro<T> coro, TaskOptions options = {}) {
         if (const char* why = refusal()) [[unlikely]] {
-            { Coro<T> closed = std::move(coro); }  // CPython: coro.close()
+            coro.close();  // CPython: coro.close()
             throw_refusal(why);
         }
         Task<T> task = loop_->create_task(std::move(coro), std::move(options));

@@ -156,6 +156,7 @@ protected:
     std::uint64_t transparent_ : 1 = 0;     // Task: parked in a frame that only passes errors on
     std::uint64_t waiter_held_ : 1 = 0;  // Task: holds a reference on fut_waiter_ (until its step)
     std::uint64_t reported_ : 1 = 0;     // already reported to the exception handler
+    std::uint64_t eager_done_ : 1 = 0;   // Task: finished inside create_task (get_coro() is empty)
 };
 
 /// A future that is not a task: exception slot plus a typed deleter.
@@ -208,6 +209,13 @@ public:
 
     static void run_node(ReadyNode* n, Run mode);
     void step();
+    /// Runs the first step now, inside create_task (eager_start), with the
+    /// task as the loop's current task; the caller registered the task.
+    void eager_start();
+    bool finished_eagerly() const noexcept { return eager_done_; }
+    /// The frame the task will resume (innermost first) for a suspended task,
+    /// the one running for the current task; null for a finished task.
+    std::coroutine_handle<> innermost_frame() const noexcept;
 
     bool cancel(const std::optional<std::string>& msg);
     int cancelling() const noexcept { return static_cast<int>(num_cancels_requested_); }
@@ -324,6 +332,15 @@ inline void inherit_context(TaskBase* t, std::optional<Context>* given) {
         t->context_slot().adopt_map(map_add_ref(m));
 }
 
+struct PromiseBase;
+/// Debug mode in this thread: new coroutines record where they were created
+/// (set while a loop in debug mode runs; see src/debug.cpp).
+inline thread_local bool t_track_coroutines = false;
+void track_coroutine(PromiseBase* p) noexcept;
+void untrack_coroutine(PromiseBase* p) noexcept;
+/// A Coro is being destroyed without ever having been awaited (debug mode).
+void report_never_awaited(PromiseBase* p) noexcept;
+
 /// Promise state shared by every Coro<T>. `task_` is the task that drives the
 /// frame; `continuation_` the frame awaiting it (null for a task's root).
 struct PromiseBase : FrameAllocated {
@@ -337,7 +354,46 @@ struct PromiseBase : FrameAllocated {
     // A frame has been awaited (or wrapped in a task) exactly when task_ is
     // set: both happen in the same places, so no separate flag.
 
+    // Where the frame is, for async stack traces (get_stack): its function,
+    // and the file and line of the co_await it last reached (until its first
+    // await, of its definition). Written by get_return_object and by
+    // await_transform from default arguments, so a co_await costs two stores.
+    const char* func_ = nullptr;
+    const char* file_ = nullptr;
+    std::uint32_t line_ = 0;
+    // Debug mode: the frame's creation is on record (see detail/debug.hpp),
+    // and destroying it unawaited is reported.
+    bool tracked_ = false;
+
+    PromiseBase() = default;
+    PromiseBase(const PromiseBase&) = delete;
+    PromiseBase& operator=(const PromiseBase&) = delete;
+    ~PromiseBase() {
+        if (tracked_) [[unlikely]]
+            untrack_coroutine(this);
+    }
+
     std::suspend_always initial_suspend() const noexcept { return {}; }
+
+    /// Every co_await in a Coro passes through here: the awaitable is handed
+    /// on unchanged, and the location of the co_await is recorded.
+    template <class A>
+    A&& await_transform(A&& awaitable, const char* file = __builtin_FILE(),
+                        std::uint32_t line = __builtin_LINE()) noexcept {
+        file_ = file;
+        line_ = line;
+        return static_cast<A&&>(awaitable);
+    }
+
+    /// Called by get_return_object with the coroutine's own function name and
+    /// definition (default arguments evaluated inside the coroutine).
+    void set_origin(const char* func, const char* file, std::uint32_t line) noexcept {
+        func_ = func;
+        file_ = file;
+        line_ = line;
+        if (t_track_coroutines) [[unlikely]]
+            track_coroutine(this);
+    }
 
     struct FinalAwaiter {
         bool await_ready() const noexcept { return false; }
@@ -354,6 +410,21 @@ struct PromiseBase : FrameAllocated {
     FinalAwaiter final_suspend() const noexcept { return {}; }
     void unhandled_exception() noexcept { exc_ = std::current_exception(); }
 };
+
+/// The promise of any Coro frame (every Coro promise derives first from
+/// PromiseBase, so it sits at the same offset for every T).
+inline PromiseBase& promise_of(std::coroutine_handle<> h) noexcept {
+    return std::coroutine_handle<PromiseBase>::from_address(h.address()).promise();
+}
+
+/// Destroys a Coro frame its owner is done with; in debug mode, one that was
+/// never awaited is reported first (Python's "coroutine ... was never awaited").
+inline void destroy_frame(std::coroutine_handle<> h) noexcept {
+    PromiseBase& p = promise_of(h);
+    if (p.tracked_ && !p.task_) [[unlikely]]
+        report_never_awaited(&p);
+    h.destroy();
+}
 
 inline std::coroutine_handle<>& TaskBase::resume_slot() const noexcept {
     return root_promise().continuation_;

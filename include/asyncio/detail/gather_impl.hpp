@@ -215,8 +215,12 @@ FutureBase* gather_child(EventLoop& loop, A&& a) {
     using traits = awaitable_traits<std::remove_cvref_t<A>>;
     FutureBase* f;
     if constexpr (traits::is_coro) {
+        // The reference is taken while the handle still holds one: an eager
+        // task may be done already, with no reference from the loop left.
         Task<typename traits::result> t = spawn_task(loop, std::move(a));
         f = t.base();
+        f->add_ref();
+        return f;
     } else {
         f = a.base();
         if (!f) throw ValueError("gather() got an empty Task/Future handle");
