@@ -5,6 +5,7 @@
 #include "asyncio/as_completed.hpp"
 #include "asyncio/async_with.hpp"
 #include "asyncio/concurrent_future.hpp"
+#include "asyncio/context.hpp"
 #include "asyncio/coro.hpp"
 #include "asyncio/errors.hpp"
 #include "asyncio/executor.hpp"

@@ -21,6 +21,7 @@ RuntimeError::~RuntimeError() = default;
 ValueError::~ValueError() = default;
 TypeError::~TypeError() = default;
 LookupError::~LookupError() = default;
+KeyError::~KeyError() = default;
 QueueEmpty::~QueueEmpty() = default;
 QueueFull::~QueueFull() = default;
 QueueShutDown::~QueueShutDown() = default;

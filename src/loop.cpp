@@ -28,6 +28,8 @@ void CallbackBase::run_node(ReadyNode* n, Run mode) {
         };
         try {
             Running running(cb);
+            // Python's Handle._run: self._context.run(self._callback).
+            const ContextScope scope(cb->context);
             cb->invoke();
         } catch (const KeyboardInterrupt&) {
             cb->release();
@@ -133,6 +135,9 @@ void EventLoop::check_runnable() const {
 
 void EventLoop::run_forever() {
     check_runnable();
+    // Inside the loop every task and callback brings its own context; a
+    // Context::run() around run_forever() must not shadow theirs.
+    const detail::SuspendContextOverride own_contexts;
     struct Reset {
         EventLoop& loop;
         bool tracking;

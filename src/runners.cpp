@@ -40,6 +40,7 @@ EventLoop& Runner::get_loop() {
         loop_ = options_.loop_factory ? options_.loop_factory() : new_event_loop();
         if (!loop_) throw RuntimeError("Runner: loop_factory returned no loop");
         if (options_.debug) loop_->set_debug(*options_.debug);
+        context_ = copy_context();
     }
     return *loop_;
 }

@@ -147,6 +147,9 @@ void TaskBase::step() {
 }
 
 void TaskBase::eager_start() {
+    // The first step runs in the task's own context, also when create_task
+    // was called inside Context::run() or a callback (asyncio/context.hpp).
+    const SuspendContextOverride own_context;
     // CPython's Task.__eager_start: the first step runs now, with this task
     // current; a task done after it is never scheduled (on_root_finished took
     // it off the loop's list). KeyboardInterrupt/SystemExit propagate out of

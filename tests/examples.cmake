@@ -40,6 +40,7 @@ set(example_bounds_wait_for_slow_operation "0.24 5")
 set(example_bounds_semaphore_rate_limit "0.39 5")
 set(example_bounds_producer_consumer   "0.49 5")
 set(example_bounds_queue_worker_pool   "0.89 5")
+set(example_bounds_context_request_id  "0.29 5")
 set(example_bounds_eager_cache          "0.19 5")
 set(example_bounds_print_stack          "0.09 5")
 # Threads: to_thread's 1 s call overlaps a 1 s sleep (sequential: ~2 s);

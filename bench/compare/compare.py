@@ -47,6 +47,25 @@ SCENARIOS = {
     "T4": ("call_soon_threadsafe_4threads", "BM_call_soon_threadsafe_4threads", "ns/item",
            200_000, 50_000),
 }
+# Context variables: bench/context_bench.cpp and the C section of scenarios.py.
+# Run with --cxx-bench build/release/bench/context_bench (the default scenario
+# list follows the binary: C1..C5 for context_bench, S1..S5 otherwise).
+CONTEXT_SCENARIOS = {
+    "C1": ("create_task_ctx0", "BM_create_task_ctx0", "ns/item", 100_000, 20_000),
+    "C2": ("create_task_ctx20", "BM_create_task_ctx20", "ns/item", 100_000, 20_000),
+    "C3": ("var_get", "BM_var_get", "ns/item", 1_000_000, 100_000),
+    "C4": ("var_set", "BM_var_set", "ns/item", 1_000_000, 100_000),
+    "C5": ("copy_context", "BM_copy_context", "ns/item", 1_000_000, 100_000),
+}
+CORE_IDS = list(SCENARIOS)
+SCENARIOS.update(CONTEXT_SCENARIOS)
+
+
+def default_ids(cxx_bench: str) -> list[str]:
+    """The scenarios a binary implements: C1..C5 for context_bench, else S1..S5."""
+    if os.path.basename(cxx_bench).startswith("context_bench"):
+        return list(CONTEXT_SCENARIOS)
+    return CORE_IDS
 AGG_ORDER = ("median", "mean")  # preferred aggregate, then fallback
 
 _TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
@@ -376,7 +395,8 @@ def main(argv=None) -> int:
     ap.add_argument("--save", metavar="FILE", help="write all raw results as JSON to FILE")
     args = ap.parse_args(argv)
 
-    ids = [s.strip().upper() for s in args.only.split(",") if s.strip()] or list(SCENARIOS)
+    ids = ([s.strip().upper() for s in args.only.split(",") if s.strip()]
+           or default_ids(args.cxx_bench))
     for sid in ids:
         if sid not in SCENARIOS:
             ap.error(f"unknown scenario {sid!r}; choose from {', '.join(SCENARIOS)}")

@@ -464,8 +464,7 @@ def main(argv=None) -> int:
 # T4 call_soon_threadsafe_4threads (N = 200,000; --quick: 50,000)
 #    1 (T3) or 4 (T4, N/4 each) threads post callbacks; timed from starting
 #    the threads until the loop ran the last callback.
-# ===========================================================================
-
+# ====================================================================
 import threading
 
 
@@ -541,6 +540,91 @@ SCENARIOS.update({
            "ns/item"),
     "T4": ("call_soon_threadsafe_4threads", t4_call_soon_threadsafe_4threads, 200_000, 50_000,
            "ns/item"),
+=======
+# Context variables (C1..C5) — bench/context_bench.cpp implements the same
+# steps.  Not part of the default S1..S5 run of compare.py: select them with
+#   python3 bench/compare/compare.py --cxx-bench build/release/bench/context_bench
+# (compare.py then defaults to C1..C5), or --only C1,C3 here.
+#
+# C1 create_task_ctx0   N tasks of trivial(), created then awaited; no variable set
+# C2 create_task_ctx20  the same with 20 ContextVars set in the creating task
+# C3 var_get            var.get() N times (var set in the task)
+# C4 var_set            var.set(i) N times (the token dropped)
+# C5 copy_context       contextvars.copy_context() N times, 20 variables set
+# ===========================================================================
+
+import contextvars  # noqa: E402  (kept with its section)
+
+_CTX_TWENTY = [contextvars.ContextVar(f"v{i}") for i in range(20)]
+_CTX_VAR = contextvars.ContextVar("var")
+
+
+def _ctx_set_twenty() -> None:
+    for i, v in enumerate(_CTX_TWENTY):
+        v.set(i)
+
+
+async def _ctx_create_task_await(n: int, nvars: int) -> dict:
+    if nvars:
+        _ctx_set_twenty()  # in the main task's context: the children copy it
+    t0 = time.perf_counter_ns()
+    tasks = [asyncio.create_task(trivial()) for _ in range(n)]
+    total = 0
+    for t in tasks:
+        total += await t
+    t1 = time.perf_counter_ns()
+    assert total == n
+    return {"total_ns": t1 - t0, "items": n}
+
+
+async def c1_create_task_ctx0(n: int) -> dict:
+    return await _ctx_create_task_await(n, 0)
+
+
+async def c2_create_task_ctx20(n: int) -> dict:
+    return await _ctx_create_task_await(n, 20)
+
+
+async def c3_var_get(n: int) -> dict:
+    var = _CTX_VAR
+    var.set(1)
+    acc = 0
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        acc += var.get()
+    t1 = time.perf_counter_ns()
+    assert acc == n
+    return {"total_ns": t1 - t0, "items": n}
+
+
+async def c4_var_set(n: int) -> dict:
+    var = _CTX_VAR
+    t0 = time.perf_counter_ns()
+    for i in range(n):
+        var.set(i)
+    t1 = time.perf_counter_ns()
+    assert var.get() == n - 1
+    return {"total_ns": t1 - t0, "items": n}
+
+
+async def c5_copy_context(n: int) -> dict:
+    _ctx_set_twenty()
+    copy = contextvars.copy_context
+    total = 0
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        total += len(copy())
+    t1 = time.perf_counter_ns()
+    assert total == 20 * n
+    return {"total_ns": t1 - t0, "items": n}
+
+
+SCENARIOS.update({
+    "C1": ("create_task_ctx0", c1_create_task_ctx0, 100_000, 20_000, "ns/item"),
+    "C2": ("create_task_ctx20", c2_create_task_ctx20, 100_000, 20_000, "ns/item"),
+    "C3": ("var_get", c3_var_get, 1_000_000, 100_000, "ns/item"),
+    "C4": ("var_set", c4_var_set, 1_000_000, 100_000, "ns/item"),
+    "C5": ("copy_context", c5_copy_context, 1_000_000, 100_000, "ns/item"),
 })
 
 

@@ -239,6 +239,13 @@ public:
     ~LookupError() override;
 };
 
+/// Python's KeyError (a LookupError): Context::operator[] of a missing variable.
+class KeyError : public LookupError {
+public:
+    using LookupError::LookupError;
+    ~KeyError() override;
+};
+
 #define ASYNCIO_DETAIL_RUNTIME_KIND(Name)        \
     class Name : public std::runtime_error {     \
     public:                                      \

@@ -57,9 +57,13 @@ struct DoneCallback final : DoneCallbackNode, FrameAllocated {
     void invoke(FutureBase* fut) override {
         fut->add_ref();
         const Handle h = Handle::adopt(static_cast<typename Handle::state_type*>(fut));
+        const ContextScope scope(context);  // Python: context.run(callback, fut)
         f(h);
     }
     F f;
+    // A user callback runs in a context (capture_context); the library's own
+    // nodes (task groups, shield, gather) need none and stay small.
+    ContextSlot context;
 };
 
 /// Reads a Future<T>'s result for FutureAwaiter.
@@ -127,10 +131,11 @@ public:
     /// (at once if it already is).
     template <class F>
     requires std::is_invocable_v<F&, const Future&> CallbackId
-    add_done_callback(F&& fn, CallbackOptions = {})
+    add_done_callback(F&& fn, CallbackOptions options = {})
     const {
-        return s_->add_done_callback_node(
-            new detail::DoneCallback<Future, std::decay_t<F>>(std::forward<F>(fn)));
+        auto* n = new detail::DoneCallback<Future, std::decay_t<F>>(std::forward<F>(fn));
+        detail::capture_context(n->context, options.context);
+        return s_->add_done_callback_node(n);
     }
     std::size_t remove_done_callback(CallbackId id) const noexcept {
         return s_->remove_done_callback(id);

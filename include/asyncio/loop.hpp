@@ -34,6 +34,7 @@
 #include <typeinfo>
 #include <utility>
 
+#include "asyncio/context.hpp"
 #include "asyncio/detail/frame_alloc.hpp"
 #include "asyncio/detail/ready_queue.hpp"
 #include "asyncio/detail/timer_heap.hpp"
@@ -73,9 +74,18 @@ private:
 /// Keyword arguments of create_task (fields in the order of Python's signature).
 struct TaskOptions {
     std::optional<std::string> name = std::nullopt;
+    /// The context the task runs in (that very one); default: a copy of the current one.
+    std::optional<Context> context = std::nullopt;
     /// Run the first step inside create_task (3.12's eager_start), when the
     /// loop is running; a task that finishes there is never scheduled.
     bool eager_start = false;
+};
+
+/// Keyword arguments of call_soon, call_later, call_at and add_done_callback.
+struct CallbackOptions {
+    /// The context the callback runs in (that very one); default: a copy of
+    /// the context current when the callback was scheduled.
+    std::optional<Context> context = std::nullopt;
 };
 
 class AnyCoro;
@@ -106,6 +116,7 @@ struct CallbackBase : TimerNode {
     bool cancelled = false;
     bool is_timer = false;
     bool running = false;
+    ContextSlot context;  // what it runs in (capture_context)
 
     virtual void invoke() = 0;
     /// The callable's type, for debug reports (typeid).
@@ -265,9 +276,10 @@ public:
 
     /// Schedules fn() for the next iteration, after everything already ready.
     template <class F>
-    Handle call_soon(F&& fn) {
+    Handle call_soon(F&& fn, CallbackOptions options = {}) {
         check_closed();
         auto* cb = new detail::Callback<std::decay_t<F>>(std::forward<F>(fn));
+        detail::capture_context(cb->context, options.context);
         cb->anchor = anchor_;
         cb->run = &detail::CallbackBase::run_node;
         ++cb->refs;  // the queue's reference + the handle's
@@ -275,14 +287,15 @@ public:
         return Handle(cb);
     }
     template <class F>
-    TimerHandle call_later(Delay delay, F&& fn) {
-        return call_at(time() + delay.seconds(), std::forward<F>(fn));
+    TimerHandle call_later(Delay delay, F&& fn, CallbackOptions options = {}) {
+        return call_at(time() + delay.seconds(), std::forward<F>(fn), std::move(options));
     }
     template <class F>
-    TimerHandle call_at(double when, F&& fn) {
+    TimerHandle call_at(double when, F&& fn, CallbackOptions options = {}) {
         check_closed();
         if (std::isnan(when)) throw ValueError("call_at(): when is NaN");
         auto* cb = new detail::Callback<std::decay_t<F>>(std::forward<F>(fn));
+        detail::capture_context(cb->context, options.context);
         cb->anchor = anchor_;
         cb->run = &detail::CallbackBase::run_node;
         cb->is_timer = true;
@@ -297,8 +310,9 @@ public:
     /// Throws RuntimeError("Event loop is closed") after close() (fn is
     /// then destroyed in the calling thread).
     template <class F>
-    void call_soon_threadsafe(F&& fn) {
+    void call_soon_threadsafe(F&& fn, CallbackOptions options = {}) {
         auto* cb = new detail::Callback<std::decay_t<F>>(std::forward<F>(fn));
+        detail::capture_context(cb->context, options.context);  // the calling thread's
         cb->run = &detail::CallbackBase::run_node;
         if (!channel_->post(cb)) [[unlikely]] {
             delete cb;

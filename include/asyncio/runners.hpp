@@ -29,6 +29,14 @@ struct RunOptions {
     std::function<std::unique_ptr<EventLoop>()> loop_factory = nullptr;
 };
 
+/// Keyword arguments of Runner::run (Python's `context=`).
+struct RunnerRunOptions {
+    /// The context the main task runs in (that very one); default: the
+    /// runner's own, a copy of the context current when its loop was made,
+    /// shared by every run() (as in Python).
+    std::optional<Context> context = std::nullopt;
+};
+
 class Runner {
 public:
     explicit Runner(RunOptions options = {});
@@ -39,8 +47,8 @@ public:
     /// Runs coro as a task on the runner's loop and returns its result.
     /// Throws RuntimeError("Runner.run() cannot be called from a running event loop").
     template <class T>
-    T run(Coro<T> coro) {
-        Task<T> task = begin_run(std::move(coro));
+    T run(Coro<T> coro, RunnerRunOptions options = {}) {
+        Task<T> task = begin_run(std::move(coro), std::move(options.context));
         SigintScope scope(*this, task);
         try {
             loop_->check_runnable();
@@ -62,9 +70,12 @@ private:
         bool installed = false;
     };
     template <class T>
-    Task<T> begin_run(Coro<T> coro) {
+    Task<T> begin_run(Coro<T> coro, std::optional<Context> context) {
         check_can_run();
-        return get_loop().create_task(std::move(coro));
+        EventLoop& loop = get_loop();
+        TaskOptions options;
+        options.context = context ? std::move(context) : context_;
+        return loop.create_task(std::move(coro), std::move(options));
     }
     void check_can_run() const;
     void cancel_all_tasks();
@@ -77,6 +88,7 @@ public:
 private:
     RunOptions options_;
     std::unique_ptr<EventLoop> loop_;
+    std::optional<Context> context_;  // made with the loop (Python's _lazy_init)
     bool closed_ = false;
     TaskRef main_task_;
     std::atomic<int> interrupt_count_{0};

@@ -90,6 +90,10 @@ public:
         }
     }
     EventLoop& get_loop() const { return t_->get_loop(); }
+    /// The context the task runs in (the very one given as TaskOptions{.context}).
+    Context get_context() const {
+        return Context::adopt(detail::ctx_add_ref(t_->context_slot().materialize()));
+    }
 
     /// The task's async stack, outermost coroutine first: for a suspended
     /// task every coroutine in its await chain, each at its current co_await;
@@ -105,10 +109,11 @@ public:
 
     template <class F>
     requires std::is_invocable_v<F&, const TaskRef&> CallbackId
-    add_done_callback(F&& fn, CallbackOptions = {})
+    add_done_callback(F&& fn, CallbackOptions options = {})
     const {
-        return t_->add_done_callback_node(
-            new detail::DoneCallback<TaskRef, std::decay_t<F>>(std::forward<F>(fn)));
+        auto* n = new detail::DoneCallback<TaskRef, std::decay_t<F>>(std::forward<F>(fn));
+        detail::capture_context(n->context, options.context);
+        return t_->add_done_callback_node(n);
     }
     std::size_t remove_done_callback(CallbackId id) const noexcept {
         return t_->remove_done_callback(id);
@@ -189,11 +194,12 @@ public:
     }
 
     template <class F>
-    requires std::is_invocable_v<F&, const Task&> CallbackId add_done_callback(F&& fn,
-                                                                               CallbackOptions = {})
+    requires std::is_invocable_v<F&, const Task&> CallbackId add_done_callback(
+        F&& fn, CallbackOptions options = {})
     const {
-        return t_->add_done_callback_node(
-            new detail::DoneCallback<Task, std::decay_t<F>>(std::forward<F>(fn)));
+        auto* n = new detail::DoneCallback<Task, std::decay_t<F>>(std::forward<F>(fn));
+        detail::capture_context(n->context, options.context);
+        return t_->add_done_callback_node(n);
     }
 
     /// Suspends: until the task is done. Cancellation: cancelling the
@@ -226,6 +232,7 @@ inline detail::TaskBase* EventLoop::new_task(std::coroutine_handle<> h, TaskOpti
         t->set_name(std::move(*options->name));
     else
         t->set_id(detail::next_task_id());
+    detail::inherit_context(t, options ? &options->context : nullptr);
     detail::LoopAccess::register_task(*this, t);
     t->add_ref();  // the caller's
     // Python: eager_start only takes effect on a running loop.

@@ -32,8 +32,6 @@ namespace asyncio {
 
 enum class CallbackId : std::uint64_t {};
 
-struct CallbackOptions {};
-
 namespace detail {
 
 /// What result() returns: `const T&`, or void.
@@ -184,10 +182,12 @@ struct DoneCallbackNode : ReadyNode {
     static void run_node(ReadyNode* n, Run mode);
 };
 
-struct TaskExtras {
+// From the frame cache: a task with a context (or a name) allocates one.
+struct TaskExtras : FrameAllocated {
     std::optional<std::string> name;
     std::optional<std::string> cancel_message;
     std::exception_ptr pending_exc;  // e.g. "Task cannot await on itself"
+    ContextSlot context;             // empty until a variable is set (asyncio/context.hpp)
 };
 
 /// Python's Task, untyped. Lives beside the root coroutine frame.
@@ -274,6 +274,14 @@ public:
     }
     void on_root_finished() noexcept;
 
+    // Context variables (asyncio/context.hpp). The task's context lives in
+    // its extras; no extras means the empty context, not yet materialized.
+    ContextMap* context_map() const noexcept { return extras_ ? extras_->context.map() : nullptr; }
+    ContextImpl* context_if_materialized() const noexcept {
+        return extras_ ? extras_->context.ctx() : nullptr;
+    }
+    ContextSlot& context_slot() { return extras().context; }
+
     TaskBase* reg_prev_ = nullptr;
     TaskBase* reg_next_ = nullptr;
 
@@ -302,6 +310,26 @@ private:
 inline TaskBase* running_task() noexcept {
     EventLoop* l = running_loop();
     return l ? LoopAccess::current_task(*l) : nullptr;
+}
+
+/// The current context's map (see asyncio/context.hpp): the one entered by
+/// Context::run() or a callback, else the running task's, else the
+/// thread's own. Inline: create_task asks for it every time.
+inline ContextMap* running_context_map() noexcept {
+    if (ContextSlot* s = t_context_slot) [[unlikely]]
+        return s->map();
+    if (TaskBase* t = running_task()) return t->context_map();
+    return thread_context_map();
+}
+
+/// create_task's one step for contexts: the task runs in `given` itself, or
+/// in a copy of the current context. Nothing is allocated and no atomic
+/// touched while the current context is empty (the common case).
+inline void inherit_context(TaskBase* t, std::optional<Context>* given) {
+    if (given && *given) [[unlikely]]
+        return t->context_slot().adopt_ctx(ctx_add_ref((*given)->impl()));
+    if (ContextMap* m = running_context_map()) [[unlikely]]
+        t->context_slot().adopt_map(map_add_ref(m));
 }
 
 struct PromiseBase;
