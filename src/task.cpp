@@ -311,6 +311,11 @@ std::string TaskBase::repr() const {
         out.append(" coro=<").append(p.func_ ? p.func_ : "?").append("() running at ");
         out.append(p.file_ ? p.file_ : "?").append(":").append(std::to_string(p.line_));
         out.append(">");
+    } else if (!eager_done_) {
+        // Python: coro=<main() done, defined at x.py:3>; the definition's line
+        // is not kept once the coroutine ran, so only its name.
+        const PromiseBase& p = root_promise();
+        out.append(" coro=<").append(p.func_ ? p.func_ : "?").append("() done>");
     }
     out.append(">");
     return out;

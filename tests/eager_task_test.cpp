@@ -8,10 +8,8 @@
 // once with create_eager_task_factory over a custom constructor, as CPython
 // runs it with _PyTask and _CTask; the task-counting tests; main's
 // DefaultTaskFactoryEagerStart and test_name), and the set_task_factory
-// scenarios of test_base_events.py. Not ported: test_context_vars' context
-// variables (TaskOptions has no context yet; its "first step ran inside
-// create_task, the second not yet" part is), staggered_race (not in the
-// library), main's test_eager_start_false (3.14: an eager factory no longer
+// scenarios of test_base_events.py. Not ported: staggered_race (not in the
+// library); main's test_eager_start_false (3.14: an eager factory no longer
 // forces eager_start; 3.13's, like ours, always does).
 //
 // Where Python 3.13.0 itself differs: its loop.create_task calls a task
@@ -297,8 +295,38 @@ TEST_P(EagerTaskFactoryLoop, all_tasks_lists_a_blocked_eager_task_until_it_finis
     run_coro(run());
 }
 
-// CPython: test_eager_task_factory.py::test_context_vars (the step order;
-// context variables are not in the library yet)
+// CPython: test_eager_task_factory.py::test_context_vars: the eager step
+// runs in the task's own copy of its creator's context, and the rest of the
+// task in the same copy.
+TEST_P(EagerTaskFactoryLoop, eager_step_runs_in_the_task_s_own_copy_of_the_context) {
+    asyncio::ContextVar<int> cv("cv", 0);
+    bool coro_first_step_ran = false;
+    bool coro_second_step_ran = false;
+    auto coro = [&]() -> Coro<> {
+        EXPECT_EQ(cv.get(), 1);
+        cv.set(2);
+        EXPECT_EQ(cv.get(), 2);
+        coro_first_step_ran = true;
+        co_await asyncio::sleep(0.1);
+        EXPECT_EQ(cv.get(), 2);
+        cv.set(3);
+        EXPECT_EQ(cv.get(), 3);
+        coro_second_step_ran = true;
+    };
+    auto run = [&]() -> Coro<> {
+        cv.set(1);
+        Task<> t = loop->create_task(coro());
+        EXPECT_TRUE(coro_first_step_ran);
+        EXPECT_FALSE(coro_second_step_ran);
+        EXPECT_EQ(cv.get(), 1);
+        co_await t;
+        EXPECT_TRUE(coro_second_step_ran);
+        EXPECT_EQ(cv.get(), 1);
+    };
+    run_coro(run());
+    EXPECT_TRUE(coro_second_step_ran);
+}
+
 TEST_P(EagerTaskFactoryLoop, first_step_runs_inside_create_task_and_the_rest_after_blocking) {
     Trace trace;
     auto coro = [&]() -> Coro<> {
@@ -494,7 +522,9 @@ TEST_P(EagerTaskFactoryLoop, keyboard_interrupt_in_the_eager_step_propagates_out
         co_return;
     };
     auto run = [&]() -> Coro<std::string> {
+        const TaskRef self = asyncio::current_task();
         EXPECT_THROW_MSG(loop->create_task(kbi()), KeyboardInterrupt, "ctrl-c");
+        EXPECT_TRUE(asyncio::current_task() == self);  // restored on the way out
         EXPECT_EQ(asyncio::all_tasks().size(), 1u);
         co_await asyncio::sleep(0);
         co_return "main done";
@@ -518,6 +548,96 @@ TEST_P(EagerTaskFactoryLoop, unretrieved_exception_of_an_eager_task_is_reported)
     EXPECT_EQ(cap.at(0).message, "Task exception was never retrieved");
     EXPECT_EQ(cap.at(0).what, "lost");
     cap.clear();
+}
+
+// Python: an eager child cancelling its creator mid-step sets the creator's
+// _must_cancel; the creator's next await is cancelled at once (the sleep
+// never runs its course), after what was already scheduled.
+TEST_P(EagerTaskFactoryLoop, eager_child_cancelling_its_creator_cancels_the_creator_s_next_await) {
+    Trace trace;
+    auto child = [&](TaskRef parent) -> Coro<> {
+        parent.cancel("by child");
+        trace("child cancelling=", parent.cancelling());
+        co_return;
+    };
+    auto lazy = [&]() -> Coro<> {
+        trace("lazy");
+        co_return;
+    };
+    auto parent = [&]() -> Coro<> {
+        TaskOptions lazy_options{.eager_start = false};
+        TaskRef l = asyncio::make_task(*loop, lazy(), lazy_options);  // bypasses the factory
+        Task<> c = loop->create_task(child(asyncio::current_task()));
+        trace("after create");
+        try {
+            co_await asyncio::sleep(1);
+            trace("slept");
+        } catch (const CancelledError& e) {
+            trace("cancelled ", e.what(), " at ", loop->time());
+            throw;
+        }
+    };
+    auto run = [&]() -> Coro<> {
+        Task<> p = loop->create_task(parent());
+        try {
+            co_await p;
+        } catch (const CancelledError&) {
+            trace("p cancelled");
+        }
+    };
+    run_coro(run());
+    EXPECT_EQ(trace.str(),
+              "child cancelling=1 after create lazy cancelled by child at 0 p cancelled");
+}
+
+// Python: awaiting a done task does not yield to the loop.
+TEST_P(EagerTaskFactoryLoop, awaiting_an_eagerly_finished_task_does_not_yield) {
+    Trace trace;
+    auto lazy = [&]() -> Coro<> {
+        trace("lazy");
+        co_return;
+    };
+    auto run = [&]() -> Coro<> {
+        TaskOptions lazy_options{.eager_start = false};
+        TaskRef l = asyncio::make_task(*loop, lazy(), lazy_options);
+        Task<std::string> t = loop->create_task(hello());
+        trace("done=", t.done());
+        std::string r = co_await t;
+        trace("awaited ", r);
+        co_await asyncio::sleep(0);
+        trace("end");
+    };
+    run_coro(run());
+    EXPECT_EQ(trace.str(), "done=1 awaited hello lazy end");
+}
+
+// Python: add_done_callback on a done future schedules the callback (call_soon).
+TEST_P(EagerTaskFactoryLoop, done_callback_on_an_eagerly_finished_task_runs_at_the_next_iteration) {
+    Trace trace;
+    auto run = [&]() -> Coro<> {
+        Task<std::string> t = loop->create_task(hello());
+        t.add_done_callback([&](const Task<std::string>& done) { trace("cb:", done.result()); });
+        trace("added");
+        co_await asyncio::sleep(0);
+        trace("after");
+    };
+    run_coro(run());
+    EXPECT_EQ(trace.str(), "added cb:hello after");
+}
+
+TEST_P(EagerTaskFactoryLoop, eager_task_throwing_cancelled_error_ends_cancelled_at_once) {
+    auto coro = []() -> Coro<int> {
+        throw CancelledError("self");
+        co_return 1;
+    };
+    auto run = [&]() -> Coro<> {
+        Task<int> t = loop->create_task(coro());
+        EXPECT_TRUE(t.done());
+        EXPECT_TRUE(t.cancelled());
+        EXPECT_THROW_MSG(t.result(), CancelledError, "self");
+        co_return;
+    };
+    run_coro(run());
 }
 
 // ---------------------------------------- structured concurrency, eager children
@@ -675,7 +795,8 @@ TEST_P(EagerTaskFactoryLoop, shield_of_a_coroutine_finishing_eagerly_is_done_at_
     EXPECT_EQ(trace.str(), "run7");
 }
 
-TEST_P(EagerTaskFactoryLoop, shield_keeps_a_blocked_eager_task_running_when_the_waiter_is_cancelled) {
+TEST_P(EagerTaskFactoryLoop,
+       shield_keeps_a_blocked_eager_task_running_when_the_waiter_is_cancelled) {
     Trace trace;
     auto run = [&]() -> Coro<> {
         Task<int> inner = loop->create_task(slow(trace, 8, 0.2));
@@ -819,6 +940,35 @@ TEST(eager_start, asyncio_create_task_with_eager_start_runs_eagerly_too) {
     };
     support::run_virtual(main());
     EXPECT_EQ(trace.str(), "run1 created");
+}
+
+// "Never scheduled": debug mode with a zero threshold reports every step the
+// loop runs; an eagerly finished task has none, a lazy one has one.
+TEST(eager_start, task_finishing_eagerly_is_never_stepped_by_the_loop) {
+    auto loop = support::new_virtual_loop();
+    CaptureHandler cap(*loop);
+    loop->set_debug(true);
+    loop->slow_callback_duration = 0.0;
+    Trace trace;
+    auto main = [&]() -> Coro<> {
+        TaskOptions eager{.name = "eager-x", .eager_start = true};
+        Task<int> e = asyncio::create_task(quick(trace, 1), eager);
+        TaskOptions lazy{.name = "lazy-y"};
+        Task<int> l = asyncio::create_task(quick(trace, 2), lazy);
+        co_await asyncio::sleep(0);
+        co_await asyncio::sleep(0);
+        EXPECT_TRUE(e.done());
+        EXPECT_TRUE(l.done());
+    };
+    loop->run_until_complete(main());
+    std::size_t eager_steps = 0, lazy_steps = 0;
+    for (const CaptureHandler::Record& r : cap.records()) {
+        eager_steps += r.message.find("name='eager-x'") != std::string::npos;
+        lazy_steps += r.message.find("name='lazy-y'") != std::string::npos;
+    }
+    EXPECT_EQ(eager_steps, 0u) << messages(cap);
+    EXPECT_EQ(lazy_steps, 1u) << messages(cap);
+    EXPECT_EQ(trace.str(), "run1 run2");
 }
 
 // Python: Task.__init__ only starts eagerly `if eager_start and self._loop.is_running()`.
@@ -986,20 +1136,24 @@ TEST(set_task_factory, every_way_of_making_a_task_goes_through_the_factory) {
     EXPECT_EQ(trace.str(), "run1 run2 run3 run4 run5 run6 run7 run8 run10 run11");
 }
 
+// Python's asyncio.run makes the main task through the loop's factory (and
+// its shutdown coroutines too: shutdown_asyncgens, shutdown_default_executor).
 TEST(set_task_factory, asyncio_run_makes_the_main_task_through_the_factory_of_its_loop) {
-    int calls = 0;
+    std::vector<std::string> made;
     asyncio::RunOptions options;
-    options.loop_factory = [&calls]() {
+    options.loop_factory = [&made]() {
         auto loop = asyncio::testing::new_virtual_event_loop();
-        loop->set_task_factory([&calls](EventLoop& l, AnyCoro coro, TaskOptions o) {
-            ++calls;
+        loop->set_task_factory([&made](EventLoop& l, AnyCoro coro, TaskOptions o) {
+            made.emplace_back(coro.function());
             return asyncio::make_task(l, std::move(coro), std::move(o));
         });
         return loop;
     };
     Trace trace;
     EXPECT_EQ(asyncio::run(quick(trace, 3), options), 3);
-    EXPECT_EQ(calls, 1);
+    ASSERT_FALSE(made.empty());
+    EXPECT_EQ(made.front(), "quick");
+    EXPECT_EQ(std::count(made.begin(), made.end(), "quick"), 1);
 }
 
 TEST(set_task_factory, factory_returning_a_task_of_another_coroutine_is_a_type_error) {
@@ -1027,9 +1181,8 @@ TEST(set_task_factory, factory_returning_an_empty_task_is_a_type_error) {
 
 TEST(set_task_factory, exception_thrown_by_the_factory_propagates_from_create_task) {
     auto loop = support::new_virtual_loop();
-    loop->set_task_factory([](EventLoop&, AnyCoro, TaskOptions) -> TaskRef {
-        throw ValueError("factory says no");
-    });
+    loop->set_task_factory(
+        [](EventLoop&, AnyCoro, TaskOptions) -> TaskRef { throw ValueError("factory says no"); });
     EXPECT_THROW_MSG(loop->create_task(noop()), ValueError, "factory says no");
     auto main = []() -> Coro<> { co_return; };
     EXPECT_THROW_MSG(loop->run_until_complete(main()), ValueError, "factory says no");
@@ -1069,13 +1222,67 @@ TEST(make_task, with_eager_start_on_the_running_loop_runs_the_first_step_at_once
     EXPECT_EQ(trace.str(), "run1 made");
 }
 
-TEST(make_task, refuses_an_empty_coroutine_and_a_closed_loop) {
+Coro<> holds(std::shared_ptr<int> p) {
+    (void)p;
+    co_return;
+}
+
+TEST(make_task, refuses_an_empty_coroutine) {
     auto loop = support::new_virtual_loop();
     EXPECT_THROW_MSG(asyncio::make_task(*loop, AnyCoro()), ValueError,
                      "create_task() needs a coroutine");
+}
+
+// Python: Task(coro, loop=closed_loop) raises RuntimeError('Event loop is
+// closed') and the coroutine is just garbage. Here the frame must not leak:
+// what it holds is destroyed (caught by LeakSanitizer too).
+TEST(make_task, on_a_closed_loop_throws_and_destroys_the_coroutine) {
+    auto loop = support::new_virtual_loop();
     loop->close();
-    EXPECT_THROW_MSG(asyncio::make_task(*loop, noop()), asyncio::RuntimeError,
+    auto held = std::make_shared<int>(0);
+    EXPECT_THROW_MSG(asyncio::make_task(*loop, holds(held)), asyncio::RuntimeError,
                      "Event loop is closed");
+    EXPECT_EQ(held.use_count(), 1) << "the coroutine frame leaked";
+}
+
+// CPython's BaseEventLoop.create_task calls _check_closed() before the factory.
+TEST(set_task_factory, create_task_on_a_closed_loop_throws_without_calling_the_factory) {
+    auto loop = support::new_virtual_loop();
+    int calls = 0;
+    loop->set_task_factory([&calls](EventLoop& l, AnyCoro coro, TaskOptions options) {
+        ++calls;
+        return asyncio::make_task(l, std::move(coro), std::move(options));
+    });
+    loop->close();
+    auto held = std::make_shared<int>(0);
+    EXPECT_THROW_MSG(loop->create_task(holds(held)), asyncio::RuntimeError, "Event loop is closed");
+    EXPECT_EQ(calls, 0);
+    EXPECT_EQ(held.use_count(), 1) << "the coroutine frame leaked";
+}
+
+TEST(set_task_factory, eager_task_factory_on_a_closed_loop_does_not_leak_the_coroutine) {
+    auto loop = support::new_virtual_loop();
+    loop->set_task_factory(asyncio::eager_task_factory);
+    loop->close();
+    auto held = std::make_shared<int>(0);
+    EXPECT_THROW_MSG(loop->create_task(holds(held)), asyncio::RuntimeError, "Event loop is closed");
+    EXPECT_EQ(held.use_count(), 1) << "the coroutine frame leaked";
+}
+
+// Without a factory the refused coroutine stays with its caller; through a
+// factory it was handed over already: either way its frame must go.
+TEST(set_task_factory, already_awaited_coroutine_is_refused_without_leaking_its_frame) {
+    auto loop = support::new_virtual_loop();
+    loop->set_task_factory(asyncio::eager_task_factory);
+    auto held = std::make_shared<int>(0);
+    auto main = [&]() -> Coro<> {
+        Coro<> c = holds(held);
+        co_await c;
+        EXPECT_THROW_MSG(asyncio::create_task(std::move(c)), asyncio::RuntimeError,
+                         "cannot reuse already awaited coroutine");
+    };
+    loop->run_until_complete(main());
+    EXPECT_EQ(held.use_count(), 1) << "the coroutine frame leaked";
 }
 
 }  // namespace

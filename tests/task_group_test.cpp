@@ -1350,8 +1350,9 @@ TEST(task_group, child_failing_after_its_parent_finished_is_reported) {
         support::advance(*loop, 0.2);
         ASSERT_EQ(cap.size(), 1u);
         EXPECT_EQ(cap.at(0).message,
-                  "Task <Task finished name='child'> has errored out but its parent task "
-                  "<Task finished name='P'> is already completed");
+                  "Task <Task finished name='child' coro=<fail_with() done>> has errored out but "
+                  "its parent task <Task finished name='P' coro=<operator()() done>> is already "
+                  "completed");
         EXPECT_EQ(cap.at(0).what, "late");
         EXPECT_EQ(cap.at(0).task_name, "child");
         EXPECT_EQ(tg.repr(), "<TaskGroup errors=1 entered>");

@@ -59,7 +59,8 @@ std::vector<std::string> describe(const std::vector<FrameInfo>& frames) {
             s += "@" + std::to_string(f.line);
         } else {
             const std::size_t slash = f.file.rfind('/');
-            s += "@" + std::string(slash == std::string_view::npos ? f.file : f.file.substr(slash + 1));
+            s += "@" +
+                 std::string(slash == std::string_view::npos ? f.file : f.file.substr(slash + 1));
             if (f.line == 0) s += ":0";
         }
         out.push_back(std::move(s));
@@ -91,6 +92,18 @@ std::string print_to_string(const TaskRef& t, std::optional<std::size_t> limit =
 std::string file_line(std::uint32_t line, std::string_view function) {
     return "  File \"" + std::string(kThisFile) + "\", line " + std::to_string(line) + ", in " +
            std::string(function) + "\n";
+}
+
+/// print_stack of a task without frames: "No stack for <Task ...>" (the repr
+/// starting with `repr_start`), then `lines` - 1 more lines.
+void expect_no_stack(const std::string& text, const std::string& repr_start, long lines) {
+    const std::string header = "No stack for " + repr_start;
+    EXPECT_EQ(text.substr(0, header.size()), header) << text;
+    const std::size_t eol = text.find('\n');
+    ASSERT_NE(eol, std::string::npos) << text;
+    EXPECT_EQ(text[eol - 1], '>') << text;  // the header ends with the repr
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), lines) << text;
+    EXPECT_EQ(text.find("  File "), std::string::npos) << text;
 }
 
 // ---------------------------------------------------------- a three-deep chain
@@ -128,10 +141,9 @@ struct SuspendedChain {
 TEST(get_stack, suspended_task_gives_its_whole_await_chain_outermost_first) {
     SuspendedChain s;
     const std::vector<FrameInfo> frames = s.task.get_stack();
-    EXPECT_EQ(describe(frames), (std::vector<std::string>{at("level1", kLevel1 + 1),
-                                                          at("level2", kLevel2 + 1),
-                                                          at("level3", kLevel3 + 1),
-                                                          "sleep_for@sleep.cpp"}));
+    EXPECT_EQ(describe(frames),
+              (std::vector<std::string>{at("level1", kLevel1 + 1), at("level2", kLevel2 + 1),
+                                        at("level3", kLevel3 + 1), "sleep_for@sleep.cpp"}));
     ASSERT_EQ(frames.size(), 4u);
     for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(frames[i].file, kThisFile);
     // The innermost frame is the library's sleep, at its own co_await.
@@ -225,8 +237,7 @@ TEST(get_stack, task_not_started_gives_its_coroutine_at_its_definition) {
     EXPECT_EQ(describe(t.get_stack()), (std::vector<std::string>{at("level1", line)}));
     EXPECT_EQ(print_to_string(t), "Stack for <Task pending name='new' coro=<level1() running at " +
                                       std::string(kThisFile) + ":" + std::to_string(line) +
-                                      ">> (most recent call last):\n" +
-                                      file_line(line, "level1"));
+                                      ">> (most recent call last):\n" + file_line(line, "level1"));
     EXPECT_TRUE(t.get_stack(0).empty());
     loop->run_until_complete(asyncio::sleep(0));  // t runs to its sleep
     EXPECT_EQ(t.get_stack().size(), 4u);
@@ -252,7 +263,7 @@ TEST(get_stack, finished_task_has_no_stack) {
     EXPECT_EQ(loop->run_until_complete(t), 3);
     EXPECT_TRUE(t.get_stack().empty());
     EXPECT_TRUE(t.get_stack(5).empty());
-    EXPECT_EQ(print_to_string(t), "No stack for <Task finished name='done'>\n");
+    expect_no_stack(print_to_string(t), "<Task finished name='done'", 1);
 }
 
 TEST(get_stack, failed_task_has_no_stack_and_print_stack_shows_the_exception) {
@@ -262,12 +273,10 @@ TEST(get_stack, failed_task_has_no_stack_and_print_stack_shows_the_exception) {
     EXPECT_THROW_MSG(loop->run_until_complete(t), ValueError, "boom");
     EXPECT_TRUE(t.get_stack().empty());
     const std::string text = print_to_string(t);
-    const std::string header = "No stack for <Task finished name='failed'>\n";
-    EXPECT_EQ(text.substr(0, header.size()), header) << text;
+    expect_no_stack(text, "<Task finished name='failed'", 2);
     // Python: traceback.format_exception_only, "ValueError: boom" (our type
     // names may carry their namespace).
     EXPECT_TRUE(ends_with(text, "ValueError: boom\n")) << text;
-    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
 }
 
 TEST(get_stack, cancelled_task_has_no_stack) {
@@ -281,7 +290,7 @@ TEST(get_stack, cancelled_task_has_no_stack) {
     ASSERT_TRUE(t.cancelled());
     EXPECT_TRUE(t.get_stack().empty());
     // Python: a cancelled task has no _exception, so no exception line.
-    EXPECT_EQ(print_to_string(t), "No stack for <Task cancelled name='cancelled'>\n");
+    expect_no_stack(print_to_string(t), "<Task cancelled name='cancelled'", 1);
 }
 
 TEST(get_stack, task_cancelled_before_it_started_has_no_stack) {
@@ -336,8 +345,9 @@ TEST(get_stack, task_blocked_on_a_future_ends_at_the_coroutine_awaiting_it) {
     Future<int> reply = loop->create_future<int>();
     Task<int> server = loop->create_task(serve(reply));
     support::run_once(*loop);
-    EXPECT_EQ(describe(server.get_stack()),
-              (std::vector<std::string>{at("serve", kServe + 1), at("read_reply", kReadReply + 1)}));
+    EXPECT_EQ(
+        describe(server.get_stack()),
+        (std::vector<std::string>{at("serve", kServe + 1), at("read_reply", kReadReply + 1)}));
     reply.set_result(5);
     EXPECT_EQ(loop->run_until_complete(server), 5);
     EXPECT_TRUE(server.get_stack().empty());
@@ -357,8 +367,9 @@ Coro<> bar(support::Trace& trace) {
     trace(out.str().find("foo() running at") != std::string::npos ? "foo-running" : out.str());
     trace(out.str().find(", in bar\n") != std::string::npos ? "in-bar" : out.str());
     co_await asyncio::sleep(0);  // kBar + 8
-    trace(describe(g_task.get_stack()).size(), ":", describe(g_task.get_stack()).back());
-}  // kBar + 10
+    const std::vector<std::string> all = describe(g_task.get_stack());
+    trace(all.size(), ":", all.front(), ",", all.back());
+}  // kBar + 11
 
 constexpr std::uint32_t kFoo = __LINE__ + 1;
 Coro<> foo(support::Trace& trace) {
@@ -376,8 +387,9 @@ TEST(get_stack, running_task_gives_its_chain_up_to_the_running_frame) {
     support::run_virtual(runner());
     g_task = Task<>();
     EXPECT_EQ(trace.events(),
-              (std::vector<std::string>{at("bar", definition_line(kBar, kBar + 10)), "foo-running",
-                                        "in-bar", "2:" + at("bar", kBar + 8)}));
+              (std::vector<std::string>{at("bar", definition_line(kBar, kBar + 11)), "foo-running",
+                                        "in-bar",
+                                        "2:" + at("foo", kFoo + 1) + "," + at("bar", kBar + 8)}));
 }
 
 constexpr std::uint32_t kSelfInspect = __LINE__ + 1;
@@ -419,6 +431,29 @@ TEST(get_stack, creator_of_an_eager_task_shows_its_root_during_the_eager_step) {
     support::run_virtual(creator_root(trace, self));
     EXPECT_EQ(trace.events(),
               (std::vector<std::string>{"child:1", "creator:" + at("creator_root", kCreator + 7)}));
+}
+
+TEST(get_stack, eager_task_that_blocked_has_the_chain_of_a_lazy_one) {
+    std::vector<std::string> eager_stack, during_step;
+    auto probe = [&]() -> Coro<> {
+        during_step = describe(asyncio::current_task().get_stack());
+        co_await level1();
+    };
+    auto main = [&]() -> Coro<> {
+        TaskOptions options{.eager_start = true};
+        Task<> t = asyncio::create_task(probe(), options);
+        EXPECT_FALSE(t.done());
+        eager_stack = describe(t.get_stack());
+        t.cancel();
+        co_await asyncio::sleep(0);
+    };
+    support::run_virtual(main());
+    EXPECT_EQ(during_step.size(), 1u);  // only the eager task's own frame
+    ASSERT_EQ(eager_stack.size(), 5u);
+    EXPECT_EQ(eager_stack[0].rfind("operator()@", 0), 0u) << eager_stack[0];
+    EXPECT_EQ(std::vector<std::string>(eager_stack.begin() + 1, eager_stack.end()),
+              (std::vector<std::string>{at("level1", kLevel1 + 1), at("level2", kLevel2 + 1),
+                                        at("level3", kLevel3 + 1), "sleep_for@sleep.cpp"}));
 }
 
 // ------------------------------------------------------------- dump_tasks
@@ -493,6 +528,12 @@ TEST(dump_tasks, leaves_out_finished_tasks) {
     EXPECT_EQ(out.str(), "1 task pending\n" + print_to_string(pending));
     pending.cancel();
     support::run_briefly(*loop);
+}
+
+TEST(dump_tasks, without_a_loop_and_outside_a_running_one_throws) {
+    std::ostringstream out;
+    EXPECT_THROW_MSG(asyncio::dump_tasks(out), asyncio::RuntimeError, "no running event loop");
+    EXPECT_TRUE(out.str().empty());
 }
 
 }  // namespace

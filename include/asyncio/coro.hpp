@@ -196,6 +196,8 @@ public:
     explicit operator bool() const noexcept { return static_cast<bool>(h_); }
     /// The coroutine function's name ("" when empty).
     const char* function() const noexcept { return h_ ? detail::promise_of(h_).func_ : ""; }
+    /// The coroutine was awaited or handed to a task already.
+    bool awaited() const noexcept { return h_ && detail::promise_of(h_).task_ != nullptr; }
     /// Identity of the frame (what Task::get_coro().address() gives later).
     const void* address() const noexcept { return h_.address(); }
     /// Gives up ownership of the frame (used by make_task).

@@ -264,6 +264,7 @@ template <class T>
 Task<T> EventLoop::create_task(Coro<T> coro, TaskOptions options) {
     static_assert(!std::is_reference_v<T>, "a task cannot return a reference; return a value");
     if (task_factory_) [[unlikely]] {
+        check_closed();  // before the factory, as Python's create_task
         // The factory returns a task wrapping this very frame (checked), so
         // it has this Coro<T>'s type.
         TaskRef t = create_task_via_factory(AnyCoro(std::move(coro)), std::move(options));
@@ -280,6 +281,11 @@ Task<T> EventLoop::create_task(Coro<T> coro, TaskOptions options) {
 /// Throws: RuntimeError("Event loop is closed"), ValueError for an empty
 /// coroutine, RuntimeError("cannot reuse already awaited coroutine").
 inline TaskRef make_task(EventLoop& loop, AnyCoro coro, TaskOptions options = {}) {
+    // Checked before the frame leaves `coro`, so that a refused one is
+    // destroyed with it.
+    detail::LoopAccess::check_closed(loop);
+    if (!coro) throw ValueError("create_task() needs a coroutine");
+    if (coro.awaited()) throw RuntimeError("cannot reuse already awaited coroutine");
     return TaskRef::adopt(detail::LoopAccess::new_task(loop, coro.release(), &options));
 }
 
