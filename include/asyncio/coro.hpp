@@ -37,6 +37,7 @@ template <class T>
 struct Promise : PromiseBase {
     static_assert(alignof(T) <= alignof(std::max_align_t),
                   "over-aligned coroutine results are not supported");
+    Promise() noexcept {}  // user-provided: no zeroing (see PromiseBase)
     Coro<T> get_return_object(const char* func = __builtin_FUNCTION(),
                               const char* file = __builtin_FILE(),
                               std::uint32_t line = __builtin_LINE()) noexcept;
@@ -49,6 +50,7 @@ struct Promise : PromiseBase {
 /// Coro<T&>: the coroutine returns a reference (e.g. an aenter() giving `X&`).
 template <class T>
 struct Promise<T&> : PromiseBase {
+    Promise() noexcept {}
     Coro<T&> get_return_object(const char* func = __builtin_FUNCTION(),
                                const char* file = __builtin_FILE(),
                                std::uint32_t line = __builtin_LINE()) noexcept;
@@ -58,6 +60,7 @@ struct Promise<T&> : PromiseBase {
 
 template <>
 struct Promise<void> : PromiseBase {
+    Promise() noexcept {}
     Coro<void> get_return_object(const char* func = __builtin_FUNCTION(),
                                  const char* file = __builtin_FILE(),
                                  std::uint32_t line = __builtin_LINE()) noexcept;

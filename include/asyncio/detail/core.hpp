@@ -358,14 +358,18 @@ struct PromiseBase : FrameAllocated {
     // and the file and line of the co_await it last reached (until its first
     // await, of its definition). Written by get_return_object and by
     // await_transform from default arguments, so a co_await costs two stores.
-    const char* func_ = nullptr;
-    const char* file_ = nullptr;
-    std::uint32_t line_ = 0;
-    // Debug mode: the frame's creation is on record (see detail/debug.hpp),
+    // (No initializers: get_return_object sets all four before anything
+    // can read them, and the constructor stays free of stores.)
+    const char* func_;
+    const char* file_;
+    std::uint32_t line_;
+    // Debug mode: the frame's creation is on record (see src/debug.cpp),
     // and destroying it unawaited is reported.
-    bool tracked_ = false;
+    bool tracked_;
 
-    PromiseBase() = default;
+    // User-provided, so that the promise's value-initialization does not
+    // zero the whole frame's promise first.
+    PromiseBase() noexcept {}
     PromiseBase(const PromiseBase&) = delete;
     PromiseBase& operator=(const PromiseBase&) = delete;
     ~PromiseBase() {
@@ -391,6 +395,7 @@ struct PromiseBase : FrameAllocated {
         func_ = func;
         file_ = file;
         line_ = line;
+        tracked_ = false;
         if (t_track_coroutines) [[unlikely]]
             track_coroutine(this);
     }
@@ -421,8 +426,9 @@ inline PromiseBase& promise_of(std::coroutine_handle<> h) noexcept {
 /// never awaited is reported first (Python's "coroutine ... was never awaited").
 inline void destroy_frame(std::coroutine_handle<> h) noexcept {
     PromiseBase& p = promise_of(h);
-    if (p.tracked_ && !p.task_) [[unlikely]]
-        report_never_awaited(&p);
+    if (p.tracked_) [[unlikely]] {
+        if (!p.task_) report_never_awaited(&p);
+    }
     h.destroy();
 }
 
