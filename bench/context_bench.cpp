@@ -65,20 +65,27 @@ asyncio::Coro<void> create_task_await(std::int64_t n, int vars, Region* out) {
     if (sum != n) std::abort();
 }
 
-void BM_create_task_ctx(benchmark::State& state) {
+/// One Runner; each iteration runs scenario(n, &region) in a fresh empty
+/// context (so values set by one run do not pile up in the runner's shared
+/// context; Python: one Runner per repetition), timed by its region.
+template <class Scenario>
+void run_in_fresh_context(benchmark::State& state, Scenario scenario) {
     const std::int64_t n = state.range(0);
-    const int vars = static_cast<int>(state.range(1));
     asyncio::Runner runner;
     Regions regions;
     for (auto _ : state) {
         Region r;
-        // A fresh context per run, so the 20 values do not pile up in the
-        // runner's shared one (Python: one Runner per repetition).
-        runner.run(create_task_await(n, vars, &r), {.context = asyncio::Context()});
+        runner.run(scenario(n, &r), {.context = asyncio::Context()});
         regions.add(state, r);
     }
     runner.close();
     regions.report(state, n);
+}
+
+void BM_create_task_ctx(benchmark::State& state) {
+    const int vars = static_cast<int>(state.range(1));
+    run_in_fresh_context(
+        state, [vars](std::int64_t n, Region* r) { return create_task_await(n, vars, r); });
 }
 // compare.py matches instances by name prefix and N; the variable count is
 // the second argument.
@@ -112,16 +119,7 @@ asyncio::Coro<void> var_get(std::int64_t n, Region* out) {
 }
 
 void BM_var_get(benchmark::State& state) {
-    const std::int64_t n = state.range(0);
-    asyncio::Runner runner;
-    Regions regions;
-    for (auto _ : state) {
-        Region r;
-        runner.run(var_get(n, &r), {.context = asyncio::Context()});
-        regions.add(state, r);
-    }
-    runner.close();
-    regions.report(state, n);
+    run_in_fresh_context(state, var_get);
 }
 BENCHMARK(BM_var_get)->Arg(1'000'000)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);
 
@@ -135,16 +133,7 @@ asyncio::Coro<void> var_set(std::int64_t n, Region* out) {
 }
 
 void BM_var_set(benchmark::State& state) {
-    const std::int64_t n = state.range(0);
-    asyncio::Runner runner;
-    Regions regions;
-    for (auto _ : state) {
-        Region r;
-        runner.run(var_set(n, &r), {.context = asyncio::Context()});
-        regions.add(state, r);
-    }
-    runner.close();
-    regions.report(state, n);
+    run_in_fresh_context(state, var_set);
 }
 BENCHMARK(BM_var_set)->Arg(1'000'000)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);
 
@@ -163,16 +152,7 @@ asyncio::Coro<void> copy_context_n(std::int64_t n, Region* out) {
 }
 
 void BM_copy_context(benchmark::State& state) {
-    const std::int64_t n = state.range(0);
-    asyncio::Runner runner;
-    Regions regions;
-    for (auto _ : state) {
-        Region r;
-        runner.run(copy_context_n(n, &r), {.context = asyncio::Context()});
-        regions.add(state, r);
-    }
-    runner.close();
-    regions.report(state, n);
+    run_in_fresh_context(state, copy_context_n);
 }
 BENCHMARK(BM_copy_context)
     ->Arg(1'000'000)

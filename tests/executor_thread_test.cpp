@@ -18,6 +18,7 @@
 
 #include "support/counted.hpp"
 #include "support/expect_throw_msg.hpp"
+#include "support/gate.hpp"
 #include "support/tsan_suppressions.hpp"
 
 using asyncio::ConcurrentFuture;
@@ -26,22 +27,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A gate that threads wait at until the test opens it.
-class Gate {
-public:
-    void open() { promise_.set_value(); }
-    void wait() const { future_.wait(); }
-
-private:
-    std::promise<void> promise_;
-    std::shared_future<void> future_ = promise_.get_future().share();
-};
-
-std::string this_thread_name() {
-    char name[32] = {};
-    ::pthread_getname_np(::pthread_self(), name, sizeof name);
-    return name;
-}
+using support::Gate;
+using support::this_thread_name;
 
 struct Boom : std::runtime_error {
     using std::runtime_error::runtime_error;

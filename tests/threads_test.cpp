@@ -22,6 +22,7 @@
 #include "support/capture_handler.hpp"
 #include "support/counted.hpp"
 #include "support/expect_throw_msg.hpp"
+#include "support/gate.hpp"
 #include "support/tsan_suppressions.hpp"
 
 using asyncio::ConcurrentFuture;
@@ -31,24 +32,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class Gate {
-public:
-    void open() { promise_.set_value(); }
-    void wait() const { future_.wait(); }
-    bool wait_for(std::chrono::milliseconds d) const {
-        return future_.wait_for(d) == std::future_status::ready;
-    }
-
-private:
-    std::promise<void> promise_;
-    std::shared_future<void> future_ = promise_.get_future().share();
-};
-
-std::string this_thread_name() {
-    char name[32] = {};
-    ::pthread_getname_np(::pthread_self(), name, sizeof name);
-    return name;
-}
+using support::Gate;
+using support::this_thread_name;
 
 int sum(std::vector<int> v) {
     return std::accumulate(v.begin(), v.end(), 0);

@@ -39,13 +39,6 @@ SCENARIOS = {
     "S3": ("task_switch", "BM_task_switch", "ns/switch", 200_000, 50_000),
     "S4": ("cancel_sleeping", "BM_cancel_sleeping", "ns/item", 100_000, 20_000),
     "S5": ("memory_per_task", "BM_memory_per_task", "bytes/task", 100_000, 20_000),
-    # Threads (bench/threads_bench): --cxx-bench build/release/bench/threads_bench --only T1,T2,T3,T4
-    "T1": ("threadsafe_round_trip", "BM_threadsafe_round_trip", "ns/item", 20_000, 5_000),
-    "T2": ("to_thread_empty", "BM_to_thread_empty", "ns/item", 20_000, 5_000),
-    "T3": ("call_soon_threadsafe_1thread", "BM_call_soon_threadsafe_1thread", "ns/item",
-           200_000, 50_000),
-    "T4": ("call_soon_threadsafe_4threads", "BM_call_soon_threadsafe_4threads", "ns/item",
-           200_000, 50_000),
 }
 # Context variables: bench/context_bench.cpp and the C section of scenarios.py.
 # Run with --cxx-bench build/release/bench/context_bench (the default scenario
@@ -57,14 +50,36 @@ CONTEXT_SCENARIOS = {
     "C4": ("var_set", "BM_var_set", "ns/item", 1_000_000, 100_000),
     "C5": ("copy_context", "BM_copy_context", "ns/item", 1_000_000, 100_000),
 }
+# Threads: bench/threads_bench.cpp and the T section of scenarios.py.
+THREAD_SCENARIOS = {
+    "T1": ("threadsafe_round_trip", "BM_threadsafe_round_trip", "ns/item", 20_000, 5_000),
+    "T2": ("to_thread_empty", "BM_to_thread_empty", "ns/item", 20_000, 5_000),
+    "T3": ("call_soon_threadsafe_1thread", "BM_call_soon_threadsafe_1thread", "ns/item",
+           200_000, 50_000),
+    "T4": ("call_soon_threadsafe_4threads", "BM_call_soon_threadsafe_4threads", "ns/item",
+           200_000, 50_000),
+}
+# Eager tasks: bench/eager_bench.cpp and the E section of scenarios.py.
+EAGER_SCENARIOS = {
+    "E1": ("create_task_lazy", "BM_create_task_lazy", "ns/item", 100_000, 100_000),
+    "E2": ("create_task_eager", "BM_create_task_eager", "ns/item", 100_000, 100_000),
+}
 CORE_IDS = list(SCENARIOS)
 SCENARIOS.update(CONTEXT_SCENARIOS)
+SCENARIOS.update(THREAD_SCENARIOS)
+SCENARIOS.update(EAGER_SCENARIOS)
 
 
 def default_ids(cxx_bench: str) -> list[str]:
-    """The scenarios a binary implements: C1..C5 for context_bench, else S1..S5."""
-    if os.path.basename(cxx_bench).startswith("context_bench"):
+    """The scenarios a binary implements: C1..C5 for context_bench, T1..T4
+    for threads_bench, E1..E2 for eager_bench, else S1..S5."""
+    name = os.path.basename(cxx_bench)
+    if name.startswith("context_bench"):
         return list(CONTEXT_SCENARIOS)
+    if name.startswith("threads_bench"):
+        return list(THREAD_SCENARIOS)
+    if name.startswith("eager_bench"):
+        return list(EAGER_SCENARIOS)
     return CORE_IDS
 AGG_ORDER = ("median", "mean")  # preferred aggregate, then fallback
 

@@ -628,5 +628,34 @@ SCENARIOS.update({
 })
 
 
+# ===========================================================================
+# Eager tasks (issue #6): E1/E2 — bench/eager_bench.cpp, same protocol as S1
+# with N = 100,000:
+#     timed: tasks = [create_task(trivial()) for _ in range(N)]
+#            for t in tasks: await t
+# E2 first sets loop.set_task_factory(asyncio.eager_task_factory), so each
+# task finishes inside create_task (3.12+).
+# ===========================================================================
+
+
+async def e1_create_task_lazy(n: int) -> dict:
+    return await s1_create_task_await(n)
+
+
+async def e2_create_task_eager(n: int) -> dict:
+    loop = asyncio.get_running_loop()
+    loop.set_task_factory(asyncio.eager_task_factory)
+    try:
+        return await s1_create_task_await(n)
+    finally:
+        loop.set_task_factory(None)
+
+
+SCENARIOS.update({
+    "E1": ("create_task_lazy", e1_create_task_lazy, 100_000, 100_000, "ns/item"),
+    "E2": ("create_task_eager", e2_create_task_eager, 100_000, 100_000, "ns/item"),
+})
+
+
 if __name__ == "__main__":
     sys.exit(main())
