@@ -59,8 +59,11 @@ struct CountingTask {
     }
 };
 
+// Global, not a local of async_main: the factory stays on the loop after
+// async_main returns, and run() makes its clean-up tasks through it too.
+Counts counts;
+
 asyncio::Coro<> async_main() {
-    Counts counts;
     asyncio::get_running_loop().set_task_factory(
         asyncio::create_eager_task_factory(CountingTask{&counts}));
 
