@@ -250,8 +250,8 @@ BENCHMARK(BM_cancel_sleeping)
 // sizes only, so if anything the comparison disfavours C++.
 //
 // The frame cache: frames, task states and futures come from a per-thread
-// free list per size class (detail/frame_alloc.hpp) that keeps up to 8 MiB a
-// class of blocks freed earlier, and S1..S4 leave it full. A block taken from
+// free list per size class (detail/frame_alloc.hpp) that keeps up to 64 MiB
+// (all classes together) of blocks freed earlier, and S1..S4 leave it full. A block taken from
 // it is not a malloc, so mallinfo2() would not see it and the figure would
 // depend on what ran before. So, for the measurement only, the cached blocks
 // are set aside (the per-class lists are detached, not freed) and put back
@@ -287,6 +287,7 @@ public:
             heads_[i] = std::exchange(c.heads[i], nullptr);
             bytes_[i] = std::exchange(c.cached_bytes[i], 0);
         }
+        total_ = std::exchange(c.total_cached_bytes, 0);
     }
     ~FrameCacheSetAside() {
         asyncio::detail::FrameCache& c = asyncio::detail::frame_cache();
@@ -298,6 +299,7 @@ public:
             c.heads[i] = heads_[i];
             c.cached_bytes[i] += bytes_[i];
         }
+        c.total_cached_bytes += total_;
     }
     FrameCacheSetAside(const FrameCacheSetAside&) = delete;
     FrameCacheSetAside& operator=(const FrameCacheSetAside&) = delete;
@@ -305,6 +307,7 @@ public:
 private:
     asyncio::detail::FreeBlock* heads_[asyncio::detail::kFrameClasses];
     std::size_t bytes_[asyncio::detail::kFrameClasses];
+    std::size_t total_ = 0;
 };
 
 asyncio::Coro<void> waiter(asyncio::Future<void> f) {

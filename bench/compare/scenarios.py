@@ -312,9 +312,10 @@ def run_child(sid: str, args) -> dict:
     if args.no_gc:
         cmd.append("--no-gc")
     p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
-    if p.returncode != 0:
+    try:
+        return json.loads(p.stdout)["results"][sid]  # also carries a reported error
+    except (ValueError, KeyError):
         return {"id": sid, "name": SCENARIOS[sid][0], "error": f"child exited {p.returncode}"}
-    return json.loads(p.stdout)["results"][sid]
 
 
 def fmt_result(r: dict) -> str:
@@ -388,8 +389,27 @@ async def _selftest_body():
     return "ok"
 
 
+def unsupported(sid: str) -> str:
+    """Why this Python cannot run scenario `sid`, or "" if it can."""
+    if sid == "E2" and not hasattr(asyncio, "eager_task_factory"):
+        return f"needs Python >= 3.12 (asyncio.eager_task_factory); this is {platform.python_version()}"
+    return ""
+
+
 def selftest(loop_factory) -> None:
     print("selftest:", run_once(loop_factory, _selftest_body()))
+    # Then every registered scenario once at a small N, so that a broken
+    # section (T*, C*, E*) fails here rather than in a long compare.py run.
+    ran = 0
+    for sid in SCENARIOS:
+        if unsupported(sid):
+            print(f"selftest: {sid} skipped ({unsupported(sid)})")
+            continue
+        r = measure(sid, 200, 1, loop_factory)
+        if "error" in r or not r["median"] > 0:
+            raise AssertionError(f"{sid}: {r}")
+        ran += 1
+    print(f"selftest: {ran} scenarios ran at N=200")
 
 
 def main(argv=None) -> int:
@@ -435,6 +455,12 @@ def main(argv=None) -> int:
     results = {}
     for sid in ids:
         _, _, n_def, n_quick, _ = SCENARIOS[sid]
+        missing = unsupported(sid)
+        if missing:
+            results[sid] = {"id": sid, "name": SCENARIOS[sid][0], "error": missing}
+            if not args.json:
+                print(fmt_result(results[sid]), flush=True)
+            continue
         n = args.n if args.n is not None else (n_quick if args.quick else n_def)
         if args.in_process:
             r = measure(sid, n, args.reps, loop_factory, args.no_gc)
@@ -540,7 +566,10 @@ SCENARIOS.update({
            "ns/item"),
     "T4": ("call_soon_threadsafe_4threads", t4_call_soon_threadsafe_4threads, 200_000, 50_000,
            "ns/item"),
-=======
+})
+
+
+# ===========================================================================
 # Context variables (C1..C5) — bench/context_bench.cpp implements the same
 # steps.  Not part of the default S1..S5 run of compare.py: select them with
 #   python3 bench/compare/compare.py --cxx-bench build/release/bench/context_bench

@@ -3,8 +3,12 @@
 //
 // A million short tasks must not hit malloc a million times: freed blocks are
 // kept on a per-thread free list of their size class (16-byte classes up to
-// 1 KiB) and handed out again. Each class caches at most kMaxCachedBytes; past
-// that, blocks go back to malloc, so a burst does not pin memory forever.
+// 1 KiB) and handed out again. A thread caches at most kMaxCachedBytes in all
+// classes together; past that, blocks go back to malloc, so a burst does not
+// pin memory forever. The cap is per thread, not per class: a class that
+// overflowed it made every task of a 100,000-task burst with context
+// variables (frame, task state and extras: ~35 MB) pay glibc's
+// free/consolidate churn, 8x slower per task (bench/context_bench C2).
 // A block freed on another thread joins that thread's list (malloc'd memory
 // may move between threads).
 //
@@ -26,8 +30,8 @@
 namespace asyncio::detail {
 
 inline constexpr std::size_t kFrameGranule = 16;
-inline constexpr std::size_t kFrameClasses = 64;  // up to 1 KiB
-inline constexpr std::size_t kMaxCachedBytes = std::size_t{8} << 20;
+inline constexpr std::size_t kFrameClasses = 64;                       // up to 1 KiB
+inline constexpr std::size_t kMaxCachedBytes = std::size_t{64} << 20;  // per thread
 
 struct FreeBlock {
     FreeBlock* next;
@@ -37,7 +41,8 @@ struct FreeBlock {
 struct FrameCache {
     FreeBlock* heads[kFrameClasses];
     std::size_t cached_bytes[kFrameClasses];
-    bool registered;  // the thread-exit releaser is armed
+    std::size_t total_cached_bytes;  // the sum of cached_bytes
+    bool registered;                 // the thread-exit releaser is armed
 };
 
 inline thread_local FrameCache t_frame_cache{};  // zero-initialised, trivially destructible
@@ -54,6 +59,7 @@ inline void* frame_alloc(std::size_t n) {
         if (FreeBlock* b = c.heads[cls]) {
             c.heads[cls] = b->next;
             c.cached_bytes[cls] -= cls * kFrameGranule;
+            c.total_cached_bytes -= cls * kFrameGranule;
             return b;
         }
         void* p = std::malloc(cls * kFrameGranule);
@@ -69,12 +75,13 @@ inline void frame_free(void* p, std::size_t n) noexcept {
     const std::size_t cls = (n + kFrameGranule - 1) / kFrameGranule;
     if (cls < kFrameClasses) {
         FrameCache& c = frame_cache();
-        if (c.cached_bytes[cls] < kMaxCachedBytes) {
+        if (c.total_cached_bytes < kMaxCachedBytes) {
             if (!c.registered) frame_cache_register_thread();
             auto* b = static_cast<FreeBlock*>(p);
             b->next = c.heads[cls];
             c.heads[cls] = b;
             c.cached_bytes[cls] += cls * kFrameGranule;
+            c.total_cached_bytes += cls * kFrameGranule;
         } else {
             std::free(p);
         }
