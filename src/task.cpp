@@ -385,6 +385,13 @@ TaskRef eager_task_factory(EventLoop& loop, AnyCoro coro, TaskOptions options) {
     return make_task(loop, std::move(coro), std::move(options));
 }
 
+void EventLoop::set_task_factory(TaskFactory factory) {
+    using FactoryFn = TaskRef (*)(EventLoop&, AnyCoro, TaskOptions);
+    const FactoryFn* fn = factory.target<FactoryFn>();
+    eager_factory_ = fn && *fn == &eager_task_factory;
+    task_factory_ = std::move(factory);
+}
+
 TaskRef EventLoop::create_task_via_factory(AnyCoro coro, TaskOptions options) {
     const void* frame = coro.address();
     TaskRef t = task_factory_(*this, std::move(coro), std::move(options));

@@ -1033,6 +1033,62 @@ TEST(set_task_factory, nullptr_restores_the_default_factory) {
     EXPECT_TRUE(task.done());
 }
 
+// create_task runs eager_task_factory inline (no std::function call); the
+// loop must forget that as soon as another factory, or none, is set.
+TEST(set_task_factory, replacing_eager_task_factory_makes_tasks_the_new_way) {
+    auto loop = support::new_virtual_loop();
+    std::vector<std::string> trace;
+    auto body = [&]() -> Coro<void> {
+        EventLoop& l = asyncio::get_running_loop();
+        auto step = [&trace](std::string what) -> Coro<void> {
+            trace.push_back(what);
+            co_return;
+        };
+        l.set_task_factory(asyncio::eager_task_factory);
+        Task<> eager = l.create_task(step("eager"));
+        trace.push_back(eager.done() ? "eager done" : "eager pending");
+
+        int calls = 0;
+        l.set_task_factory([&calls](EventLoop& lp, AnyCoro coro, TaskOptions options) {
+            ++calls;
+            return asyncio::make_task(lp, std::move(coro), std::move(options));
+        });
+        Task<> custom = l.create_task(step("custom"));
+        trace.push_back(custom.done() ? "custom done" : "custom pending");
+        trace.push_back("factory calls " + std::to_string(calls));
+
+        l.set_task_factory(asyncio::eager_task_factory);
+        l.set_task_factory(nullptr);
+        Task<> lazy = l.create_task(step("lazy"));
+        trace.push_back(lazy.done() ? "lazy done" : "lazy pending");
+        co_await custom;
+        co_await lazy;
+    };
+    loop->run_until_complete(body());
+    EXPECT_EQ(trace,
+              (std::vector<std::string>{"eager", "eager done", "custom pending", "factory calls 1",
+                                        "lazy pending", "custom", "lazy"}));
+}
+
+TEST(set_task_factory, eager_task_factory_wrapped_in_a_lambda_still_runs_eagerly) {
+    auto loop = support::new_virtual_loop();
+    int calls = 0;
+    bool done_at_return = false;
+    auto body = [&]() -> Coro<void> {
+        EventLoop& l = asyncio::get_running_loop();
+        l.set_task_factory([&calls](EventLoop& lp, AnyCoro coro, TaskOptions options) {
+            ++calls;
+            return asyncio::eager_task_factory(lp, std::move(coro), std::move(options));
+        });
+        Task<> t = l.create_task(noop());
+        done_at_return = t.done();
+        co_await t;
+    };
+    loop->run_until_complete(body());
+    EXPECT_EQ(calls, 1);
+    EXPECT_TRUE(done_at_return);
+}
+
 TEST(set_task_factory, get_task_factory_returns_the_function_that_was_set) {
     auto loop = support::new_virtual_loop();
     loop->set_task_factory(asyncio::eager_task_factory);

@@ -194,8 +194,8 @@ public:
     }
 
     template <class F>
-    requires std::is_invocable_v<F&, const Task&> CallbackId add_done_callback(
-        F&& fn, CallbackOptions options = {})
+    requires std::is_invocable_v<F&, const Task&> CallbackId
+    add_done_callback(F&& fn, CallbackOptions options = {})
     const {
         auto* n = new detail::DoneCallback<Task, std::decay_t<F>>(std::forward<F>(fn));
         detail::capture_context(n->context, options.context);
@@ -264,6 +264,10 @@ template <class T>
 Task<T> EventLoop::create_task(Coro<T> coro, TaskOptions options) {
     static_assert(!std::is_reference_v<T>, "a task cannot return a reference; return a value");
     if (task_factory_) [[unlikely]] {
+        if (eager_factory_) {  // eager_task_factory, inline
+            options.eager_start = true;
+            return make_task(coro, &options);
+        }
         check_closed();  // before the factory, as Python's create_task
         // The factory returns a task wrapping this very frame (checked), so
         // it has this Coro<T>'s type.
@@ -301,7 +305,7 @@ TaskRef eager_task_factory(EventLoop& loop, AnyCoro coro, TaskOptions options);
 template <class Ctor>
 requires std::is_convertible_v<std::invoke_result_t<Ctor&, EventLoop&, AnyCoro, TaskOptions>,
                                TaskRef>
-TaskFactory create_eager_task_factory(Ctor ctor) {
+    TaskFactory create_eager_task_factory(Ctor ctor) {
     return [ctor = std::move(ctor)](EventLoop& loop, AnyCoro coro,
                                     TaskOptions options) mutable -> TaskRef {
         options.eager_start = true;
