@@ -51,7 +51,7 @@ void track_coroutine(PromiseBase* p) noexcept {
         Registry& r = registry();
         std::lock_guard lock(r.mutex);
         r.creations.insert_or_assign(p, std::move(c));
-        p->tracked_ = true;
+        p->set_tracked(true);
     } catch (...) {
         // Out of memory: this coroutine goes untracked.
     }
@@ -153,8 +153,11 @@ void EventLoop::run_node_timed(detail::ReadyNode* n) {
         // Python: logger.warning('Executing %s took %.3f seconds', handle, dt)
         char seconds[32];
         std::snprintf(seconds, sizeof seconds, "%.3f", dt);
-        std::string what = task || cb ? detail::describe_node(task ? static_cast<detail::ReadyNode*>(task) : cb) : before;
-        call_exception_handler({"Executing " + what + " took " + seconds + " seconds", nullptr, {}});
+        std::string what =
+            task || cb ? detail::describe_node(task ? static_cast<detail::ReadyNode*>(task) : cb)
+                       : before;
+        call_exception_handler(
+            {"Executing " + what + " took " + seconds + " seconds", nullptr, {}});
     }
 }
 

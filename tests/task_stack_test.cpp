@@ -151,6 +151,22 @@ TEST(get_stack, suspended_task_gives_its_whole_await_chain_outermost_first) {
     EXPECT_GT(frames[3].line, 0u);
 }
 
+// A frame keeps its file as a distance from its function name, sharing a
+// word with debug mode's "tracked" bit: setting the bit must not move it.
+TEST(get_stack, debug_mode_frames_keep_their_file_and_line) {
+    auto loop = support::new_virtual_loop();
+    loop->set_debug(true);  // level2() and level3() are created, tracked, while it runs
+    Task<> task = loop->create_task(level1());
+    support::run_once(*loop);
+    const std::vector<FrameInfo> frames = task.get_stack();
+    EXPECT_EQ(describe(frames),
+              (std::vector<std::string>{at("level1", kLevel1 + 1), at("level2", kLevel2 + 1),
+                                        at("level3", kLevel3 + 1), "sleep_for@sleep.cpp"}));
+    task.cancel();
+    support::run_briefly(*loop);
+    EXPECT_TRUE(task.cancelled());
+}
+
 TEST(get_stack, limit_keeps_the_innermost_frames) {
     SuspendedChain s;
     EXPECT_EQ(describe(s.task.get_stack(2)),

@@ -132,9 +132,9 @@ public:
     void close() noexcept {
         if (!h_) return;
         detail::PromiseBase& p = typed().promise();
-        if (p.tracked_) {
+        if (p.tracked()) {
             detail::untrack_coroutine(&p);
-            p.tracked_ = false;
+            p.set_tracked(false);
         }
         std::exchange(h_, {}).destroy();
     }

@@ -146,7 +146,8 @@ public:
     std::string_view function() const noexcept { return promise().func_; }
     /// Where the coroutine is (its current co_await, or its definition).
     FrameInfo location() const noexcept {
-        return {promise().func_, promise().file_, promise().line_};
+        const char* file = promise().file();
+        return {promise().func_, file ? file : "", promise().line_};
     }
     /// The coroutine returned or threw.
     bool done() const noexcept { return task_.base()->root().done(); }
