@@ -251,8 +251,8 @@ BENCHMARK(BM_cancel_sleeping)
 //
 // The frame cache: frames, task states and futures come from a per-thread
 // free list per size class (detail/frame_alloc.hpp) that keeps up to 64 MiB
-// (all classes together) of blocks freed earlier, and S1..S4 leave it full. A block taken from
-// it is not a malloc, so mallinfo2() would not see it and the figure would
+// (all classes together) of blocks freed earlier, and S1..S4 leave it full.
+// A block taken from it is not a malloc, so mallinfo2() would not see it and the figure would
 // depend on what ran before. So, for the measurement only, the cached blocks
 // are set aside (the per-class lists are detached, not freed) and put back
 // afterwards: every frame and task state of the scenario is then a fresh
@@ -271,10 +271,7 @@ std::size_t heap_in_use() {
 }
 
 std::size_t frame_cache_bytes() {
-    const asyncio::detail::FrameCache& c = asyncio::detail::frame_cache();
-    std::size_t total = 0;
-    for (std::size_t i = 0; i < asyncio::detail::kFrameClasses; ++i) total += c.cached_bytes[i];
-    return total;
+    return asyncio::detail::frame_cache().cached_bytes;
 }
 
 /// Detaches this thread's frame cache lists while alive; re-attaches them
@@ -285,9 +282,8 @@ public:
         asyncio::detail::FrameCache& c = asyncio::detail::frame_cache();
         for (std::size_t i = 0; i < asyncio::detail::kFrameClasses; ++i) {
             heads_[i] = std::exchange(c.heads[i], nullptr);
-            bytes_[i] = std::exchange(c.cached_bytes[i], 0);
         }
-        total_ = std::exchange(c.total_cached_bytes, 0);
+        bytes_ = std::exchange(c.cached_bytes, 0);
     }
     ~FrameCacheSetAside() {
         asyncio::detail::FrameCache& c = asyncio::detail::frame_cache();
@@ -297,17 +293,15 @@ public:
             while (tail->next) tail = tail->next;
             tail->next = c.heads[i];
             c.heads[i] = heads_[i];
-            c.cached_bytes[i] += bytes_[i];
         }
-        c.total_cached_bytes += total_;
+        c.cached_bytes += bytes_;
     }
     FrameCacheSetAside(const FrameCacheSetAside&) = delete;
     FrameCacheSetAside& operator=(const FrameCacheSetAside&) = delete;
 
 private:
     asyncio::detail::FreeBlock* heads_[asyncio::detail::kFrameClasses];
-    std::size_t bytes_[asyncio::detail::kFrameClasses];
-    std::size_t total_ = 0;
+    std::size_t bytes_ = 0;
 };
 
 asyncio::Coro<void> waiter(asyncio::Future<void> f) {

@@ -18,9 +18,8 @@ struct CacheReleaser {
                 b = next;
             }
             t_frame_cache.heads[i] = nullptr;
-            t_frame_cache.cached_bytes[i] = 0;
         }
-        t_frame_cache.total_cached_bytes = 0;
+        t_frame_cache.cached_bytes = 0;
         t_frame_cache.registered = false;
     }
 };

@@ -309,7 +309,8 @@ std::string TaskBase::repr() const {
         // own coroutine is (its latest co_await, or its definition).
         const PromiseBase& p = root_promise();
         out.append(" coro=<").append(p.func_ ? p.func_ : "?").append("() running at ");
-        out.append(p.file() ? p.file() : "?").append(":").append(std::to_string(p.line_));
+        const char* file = p.file();
+        out.append(file ? file : "?").append(":").append(std::to_string(p.line_));
         out.append(">");
     } else if (!eager_done_) {
         // Python: coro=<main() done, defined at x.py:3>; the definition's line
@@ -328,7 +329,8 @@ std::vector<FrameInfo> stack_of(const TaskBase* t, std::optional<std::size_t> li
     // reversed: outermost first (Python's get_stack).
     while (h && (!limit || frames.size() < *limit)) {
         const PromiseBase& p = promise_of(h);
-        frames.push_back({p.func_ ? p.func_ : "", p.file() ? p.file() : "", p.line_});
+        const char* file = p.file();
+        frames.push_back({p.func_ ? p.func_ : "", file ? file : "", p.line_});
         if (h == t->root()) break;
         h = p.continuation_;
     }

@@ -402,8 +402,9 @@ def selftest(loop_factory) -> None:
     # section (T*, C*, E*) fails here rather than in a long compare.py run.
     ran = 0
     for sid in SCENARIOS:
-        if unsupported(sid):
-            print(f"selftest: {sid} skipped ({unsupported(sid)})")
+        missing = unsupported(sid)
+        if missing:
+            print(f"selftest: {sid} skipped ({missing})")
             continue
         r = measure(sid, 200, 1, loop_factory)
         if "error" in r or not r["median"] > 0:

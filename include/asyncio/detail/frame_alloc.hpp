@@ -40,9 +40,8 @@ struct FreeBlock {
 // Trivially destructible, so that access from the hot path needs no TLS guard.
 struct FrameCache {
     FreeBlock* heads[kFrameClasses];
-    std::size_t cached_bytes[kFrameClasses];
-    std::size_t total_cached_bytes;  // the sum of cached_bytes
-    bool registered;                 // the thread-exit releaser is armed
+    std::size_t cached_bytes;  // in all classes together (the cap is on this)
+    bool registered;           // the thread-exit releaser is armed
 };
 
 inline thread_local FrameCache t_frame_cache{};  // zero-initialised, trivially destructible
@@ -58,8 +57,7 @@ inline void* frame_alloc(std::size_t n) {
         FrameCache& c = frame_cache();
         if (FreeBlock* b = c.heads[cls]) {
             c.heads[cls] = b->next;
-            c.cached_bytes[cls] -= cls * kFrameGranule;
-            c.total_cached_bytes -= cls * kFrameGranule;
+            c.cached_bytes -= cls * kFrameGranule;
             return b;
         }
         void* p = std::malloc(cls * kFrameGranule);
@@ -75,13 +73,12 @@ inline void frame_free(void* p, std::size_t n) noexcept {
     const std::size_t cls = (n + kFrameGranule - 1) / kFrameGranule;
     if (cls < kFrameClasses) {
         FrameCache& c = frame_cache();
-        if (c.total_cached_bytes < kMaxCachedBytes) {
+        if (c.cached_bytes < kMaxCachedBytes) {
             if (!c.registered) frame_cache_register_thread();
             auto* b = static_cast<FreeBlock*>(p);
             b->next = c.heads[cls];
             c.heads[cls] = b;
-            c.cached_bytes[cls] += cls * kFrameGranule;
-            c.total_cached_bytes += cls * kFrameGranule;
+            c.cached_bytes += cls * kFrameGranule;
         } else {
             std::free(p);
         }
