@@ -15,9 +15,6 @@ namespace detail {
 
 namespace {
 
-// The frame the running task's step is resuming (get_stack of the current task).
-thread_local std::coroutine_handle<> t_running_frame;
-
 // Task-N names come from one process-wide counter, like CPython's.
 std::atomic<std::uint64_t> g_next_id_block{0};
 constexpr std::uint64_t kIdBlock = 1024;
@@ -123,16 +120,25 @@ void TaskBase::step() {
             return finish_step();
         }
     }
-    // The trampoline: awaiting a Coro or returning from one hands the next
-    // frame back here instead of resuming it from inside the awaiter, so the
-    // stack depth is constant however deep the await chain. The frame being
-    // resumed is noted for get_stack() on the running task.
+    // The trampoline. An awaited Coro runs as a plain call from its awaiter
+    // up to kMaxEagerDepth levels deep (CoroAwaiter); past that, awaiting a
+    // Coro hands it back here (the resume slot), and so does finishing a
+    // frame this loop resumed (its caller continues), so the stack depth is
+    // bounded however deep the await chain. The frame being resumed is noted
+    // for get_stack() on the running task.
     for (;;) {
         t_running_frame = h;
         h.resume();
         if (waiting_) break;
-        h = std::exchange(resume_slot(), {});
-        if (!h) break;
+        if (std::coroutine_handle<> next = std::exchange(resume_slot(), {})) {
+            h = next;  // it awaits a Coro
+        } else {
+            if (!h.done()) break;
+            // It returned: its caller continues (none for the root, whose
+            // continuation_ is the empty resume slot).
+            h = promise_of(h).continuation_;
+            if (!h) break;
+        }
     }
     t_running_frame = outer_frame;
     // Cancelled while it ran, and now blocked on a future: cancel that future

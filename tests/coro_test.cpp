@@ -12,6 +12,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "support/counted.hpp"
 #include "support/expect_throw_msg.hpp"
@@ -288,7 +289,10 @@ Coro<int> nested(int depth, StackSpread& s) {
 TEST(coro, hundred_thousand_nested_awaits_do_not_grow_the_stack) {
     StackSpread s;
     EXPECT_EQ(asyncio::testing::run(nested(100'000, s)), 100'000);
-    EXPECT_LT(s.spread(), 4096u);
+    // Up to kMaxEagerDepth levels run as nested calls (about 400 bytes each
+    // at -O0 and under ASan, 100 at -O2); the 100,000 levels as calls would
+    // take megabytes.
+    EXPECT_LT(s.spread(), 4096u + asyncio::detail::kMaxEagerDepth * 1024u);
 }
 
 Coro<int> nested_throw(int depth) {
@@ -301,6 +305,131 @@ Coro<int> nested_throw(int depth) {
 
 TEST(coro, exception_unwinds_hundred_thousand_nested_awaits) {
     EXPECT_THROW_MSG(asyncio::testing::run(nested_throw(100'000)), SpamError, "bottom");
+}
+
+// ----------------------------------------- awaiting a Coro runs it as a call
+// CoroAwaiter runs an awaited Coro from the parent's await_suspend, up to
+// kMaxEagerDepth levels of such calls, and hands deeper ones to the task's
+// trampoline. These chains cross that limit several times and suspend at
+// different depths; what Python does is the reference for each.
+
+constexpr int kDeep = 3 * static_cast<int>(asyncio::detail::kMaxEagerDepth) + 5;
+
+Coro<int> rec_yielding(int n, std::string& log) {
+    if (n == 0) {
+        co_await asyncio::sleep(0);
+        log += 'a';
+        co_return 0;
+    }
+    const int r = co_await rec_yielding(n - 1, log);
+    co_await asyncio::sleep(0);
+    log += 'a';
+    co_return r + 1;
+}
+
+Coro<void> other_yielding(int k, std::string& log) {
+    for (int i = 0; i < k; ++i) {
+        log += 'b';
+        co_await asyncio::sleep(0);
+    }
+}
+
+Coro<int> interleave_main(std::string& log) {
+    asyncio::Task<int> t = asyncio::create_task(rec_yielding(kDeep, log));
+    asyncio::Task<> u = asyncio::create_task(other_yielding(kDeep + 5, log));
+    const int r = co_await t;
+    co_await u;
+    co_return r;
+}
+
+// Python 3.13, kDeep = 40: "b" + "ab" * 41 + "bbb". Awaiting a coroutine
+// never gives up the loop by itself; only the sleeps do, once per level.
+TEST(coro, chain_yielding_at_every_level_interleaves_with_another_task_as_python) {
+    std::string log;
+    EXPECT_EQ(asyncio::testing::run(interleave_main(log)), kDeep);
+    std::string expected = "b";
+    for (int i = 0; i <= kDeep; ++i) expected += "ab";
+    expected += "bbb";
+    EXPECT_EQ(log, expected);
+}
+
+Coro<int> rec_on_future(int n, asyncio::Future<int> f) {
+    if (n == 0) co_return co_await f;
+    co_return 1 + co_await rec_on_future(n - 1, f);
+}
+
+Coro<int> bottom_future_main() {
+    asyncio::Future<int> f = asyncio::get_running_loop().create_future<int>();
+    asyncio::Task<int> t = asyncio::create_task(rec_on_future(kDeep, f));
+    co_await asyncio::sleep(0);
+    EXPECT_FALSE(t.done());
+    f.set_result(100);
+    co_return co_await t;
+}
+
+TEST(coro, chain_suspended_at_the_bottom_returns_through_every_level) {
+    EXPECT_EQ(asyncio::testing::run(bottom_future_main()), 100 + kDeep);
+}
+
+Coro<void> rec_cancelled(int n, asyncio::Future<void> f, std::vector<int>& order) {
+    try {
+        if (n == 0)
+            co_await f;
+        else
+            co_await rec_cancelled(n - 1, f, order);
+    } catch (const asyncio::CancelledError&) {
+        order.push_back(n);
+        throw;
+    }
+}
+
+Coro<std::vector<int>> deep_cancel_main() {
+    std::vector<int> order;
+    asyncio::Future<void> f = asyncio::get_running_loop().create_future<void>();
+    asyncio::Task<> t = asyncio::create_task(rec_cancelled(kDeep, f, order));
+    co_await asyncio::sleep(0);
+    EXPECT_TRUE(t.cancel());
+    try {
+        co_await t;
+        ADD_FAILURE() << "the task was not cancelled";
+    } catch (const asyncio::CancelledError&) {
+    }
+    EXPECT_TRUE(t.cancelled());
+    EXPECT_TRUE(f.cancelled());  // a task cancels the future it waits on
+    co_return order;
+}
+
+TEST(coro, cancelling_a_task_deep_in_a_chain_unwinds_every_level_innermost_first) {
+    const std::vector<int> order = asyncio::testing::run(deep_cancel_main());
+    std::vector<int> expected;
+    for (int i = 0; i <= kDeep; ++i) expected.push_back(i);
+    EXPECT_EQ(order, expected);
+}
+
+// A child that suspends, is resumed by the trampoline, then awaits more
+// children that return at once: each level's result arrives once, in order.
+Coro<int> sync_child(int i, Trace& trace) {
+    trace("sync", i);
+    co_return i;
+}
+
+Coro<int> mixed(int n, Trace& trace) {
+    if (n == 0) {
+        co_await asyncio::sleep(0);
+        co_return co_await sync_child(0, trace);
+    }
+    int r = co_await mixed(n - 1, trace);
+    r += co_await sync_child(n, trace);
+    co_return r;
+}
+
+TEST(coro, children_awaited_after_a_suspension_run_once_each_in_order) {
+    Trace trace;
+    constexpr int n = static_cast<int>(asyncio::detail::kMaxEagerDepth) + 3;
+    EXPECT_EQ(asyncio::testing::run(mixed(n, trace)), n * (n + 1) / 2);
+    std::vector<std::string> expected;
+    for (int i = 0; i <= n; ++i) expected.push_back("sync" + std::to_string(i));
+    EXPECT_EQ(trace.events(), expected);
 }
 
 // ------------------------------------------------------------------ co_invoke

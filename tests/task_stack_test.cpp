@@ -425,6 +425,27 @@ TEST(get_stack, current_task_sees_its_own_chain_with_the_running_frame_last) {
                                               at("self_inspect", kSelfInspect + 1)}));
 }
 
+// An awaited Coro runs as a call from its awaiter (up to kMaxEagerDepth
+// levels, then through the trampoline): a child that has not suspended yet
+// is the running frame, below every caller, at any depth.
+constexpr std::uint32_t kDeepInspect = __LINE__ + 1;
+Coro<std::vector<std::string>> deep_inspect(int n) {
+    if (n == 0) co_return describe(asyncio::current_task().get_stack());
+    co_return co_await deep_inspect(n - 1);  // kDeepInspect + 2
+}
+
+TEST(get_stack, current_task_sees_children_that_have_not_suspended_at_any_depth) {
+    const int depths[] = {1, 3, static_cast<int>(asyncio::detail::kMaxEagerDepth) + 1,
+                          3 * static_cast<int>(asyncio::detail::kMaxEagerDepth) + 2};
+    for (const int n : depths) {
+        const std::vector<std::string> seen = support::run_virtual(deep_inspect(n));
+        std::vector<std::string> expected(static_cast<std::size_t>(n),
+                                          at("deep_inspect", kDeepInspect + 2));
+        expected.push_back(at("deep_inspect", definition_line(kDeepInspect, kDeepInspect + 3)));
+        EXPECT_EQ(seen, expected) << "depth " << n;
+    }
+}
+
 // The creator of an eager task is running (its step called create_task) but
 // is not the current task: only its root coroutine is known.
 constexpr std::uint32_t kCreator = __LINE__ + 1;

@@ -186,8 +186,9 @@ public:
         ReadyWith* w;
         bool await_ready() { return w->enter(); }
         template <class P>
-        void await_suspend(std::coroutine_handle<P> h) {
-            w->body_coro_.operator co_await().await_suspend(h);
+        bool await_suspend(std::coroutine_handle<P> h) {
+            // false: the body already returned (see CoroAwaiter)
+            return w->body_coro_.operator co_await().await_suspend(h);
         }
         R await_resume() { return w->finish(); }
     };

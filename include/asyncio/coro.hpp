@@ -5,9 +5,10 @@
 // A Coro<T> is lazy (calling the function runs nothing), move-only, and
 // awaitable once: `co_await coro` runs it inline in the awaiting task, no new
 // task. Awaiting it again throws RuntimeError("cannot reuse already awaited
-// coroutine"). Control passes between frames through the task's trampoline
-// (see detail/core.hpp), so a million synchronous awaits in a loop or a
-// hundred thousand nested ones never grow the stack, in any build mode.
+// coroutine"). An awaited Coro runs as a plain call from its awaiter, up to
+// a fixed depth; past it, control passes through the task's trampoline (see
+// detail/core.hpp), so a million synchronous awaits in a loop or a hundred
+// thousand nested ones never grow the stack, in any build mode.
 //
 // Note: our Task is asyncio's *scheduled* Task; Coro is the lazy coroutine
 // (what cppcoro calls `task`).
@@ -77,13 +78,34 @@ struct CoroAwaiter {
         if (h.promise().task_) throw RuntimeError("cannot reuse already awaited coroutine");
         return false;
     }
+    /// Runs the coroutine now, as a plain call: when it returns without
+    /// having suspended (the common case), the parent continues at once
+    /// (`false`), with no trip through the task's trampoline. If it
+    /// suspended (on a future, a yield, or a Coro awaited past the depth
+    /// limit), the parent stays suspended; the coroutine was left where the
+    /// task resumes it, and the trampoline resumes the parent when it
+    /// returns. Past kMaxEagerDepth nested runs, the coroutine is handed to
+    /// the trampoline instead, so the stack stays bounded.
+    ///
+    /// Not the clang 14 trap of resuming the *awaiting* coroutine inside its
+    /// own await_suspend: this resumes the awaited one; the parent resumes
+    /// through the `false` return.
     template <class P>
-    void await_suspend(std::coroutine_handle<P> parent) const noexcept {
+    bool await_suspend(std::coroutine_handle<P> parent) const noexcept {
         PromiseBase& p = h.promise();
         p.continuation_ = parent;
         p.owner_ = owner;
         p.task_ = task_of(parent);
+        if (t_eager_depth < kMaxEagerDepth) [[likely]] {
+            ++t_eager_depth;
+            t_running_frame = h;
+            h.resume();
+            t_running_frame = parent;
+            --t_eager_depth;
+            return !h.done();
+        }
         p.task_->transfer(h);
+        return true;
     }
     T await_resume() const {
         Promise<T>& p = h.promise();

@@ -69,8 +69,8 @@ struct [[nodiscard]] AcquireAwaiter {
         return slow.operator co_await().await_ready();
     }
     template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
-        slow.operator co_await().await_suspend(h);
+    bool await_suspend(std::coroutine_handle<P> h) {
+        return slow.operator co_await().await_suspend(h);  // false: it already returned
     }
     bool await_resume() {
         if (slow) return slow.operator co_await().await_resume();
@@ -126,8 +126,8 @@ struct [[nodiscard]] GuardAwaiter {
 
     bool await_ready() { return acq.await_ready(); }
     template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
-        acq.await_suspend(h);
+    bool await_suspend(std::coroutine_handle<P> h) {
+        return acq.await_suspend(h);
     }
     ReleaseGuard<L> await_resume() {
         acq.await_resume();

@@ -10,11 +10,16 @@
 // after it finished, because the result lives in the root promise.
 //
 // Stepping (bounded stack in every build mode): TaskBase::step() is a
-// trampoline. Awaiting a Coro stores the child in `resume_` and suspends the
-// parent; the child's final_suspend stores the parent back; the loop in
-// step() resumes whatever `resume_` holds until an awaiter sets `waiting_`
-// (the task waits for a future or yields) or the root finishes. Nothing is
-// ever resumed from inside await_suspend (clang 14 miscompiles that).
+// trampoline. Awaiting a Coro runs the child as a plain call from the
+// parent's await_suspend, which resumes the parent (`false`) if the child
+// returned; if the child suspended, the parent stays suspended and the child
+// is where the task resumes it. Those calls nest at most kMaxEagerDepth deep;
+// past that, awaiting a Coro stores the child in the resume slot and
+// suspends the parent. The loop in step() resumes whatever the resume slot
+// holds, or, when the frame it resumed returned, that frame's caller, until
+// an awaiter sets `waiting_` (the task waits for a future or yields) or the
+// root finishes. The awaiting coroutine itself is never resumed from inside
+// its await_suspend (clang 14 miscompiles that).
 #pragma once
 
 #include <coroutine>
@@ -306,6 +311,17 @@ private:
     std::unique_ptr<TaskExtras> extras_;
 };
 
+/// The frame the running task's step is running (get_stack of the current
+/// task): set by the trampoline and around a Coro run from its awaiter.
+inline thread_local std::coroutine_handle<> t_running_frame;
+
+/// How many Coro frames run nested inside their awaiters' await_suspend on
+/// this thread (CoroAwaiter). Past kMaxEagerDepth an awaited Coro goes
+/// through the task's trampoline, so the C++ stack stays bounded in every
+/// build mode (g++ 12 makes each level a real call at -O0 and under ASan).
+inline thread_local std::uint32_t t_eager_depth = 0;
+inline constexpr std::uint32_t kMaxEagerDepth = 16;
+
 /// The task running in this thread's running loop (nullptr if none).
 inline TaskBase* running_task() noexcept {
     EventLoop* l = running_loop();
@@ -415,15 +431,15 @@ struct PromiseBase : FrameAllocated {
             track_coroutine(this);
     }
 
+    /// A finished frame only suspends: its caller continues from wherever
+    /// resumed the frame (CoroAwaiter::await_suspend for a frame it ran,
+    /// the task's trampoline otherwise). The root ends its task.
     struct FinalAwaiter {
         bool await_ready() const noexcept { return false; }
         template <class P>
         void await_suspend(std::coroutine_handle<P> h) const noexcept {
             PromiseBase& p = h.promise();
-            if (p.continuation_)
-                p.task_->transfer(p.continuation_);
-            else
-                p.task_->on_root_finished();
+            if (!p.continuation_) p.task_->on_root_finished();
         }
         void await_resume() const noexcept {}
     };
