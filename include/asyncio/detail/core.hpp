@@ -528,18 +528,16 @@ struct FutureAwaiter {
     }
     decltype(auto) await_resume() {
         FutureBase* fut = future();
-        if (bits_ & kSuspended) {
-            // The reference goes when the await expression completes, as in
-            // Python (also when it throws).
-            struct Drop {
-                FutureBase* f;
-                ~Drop() {
-                    if (f && !f->embedded()) f->release();
-                }
-            } drop{fut};
-            LoopAccess::current_task(*running_loop())->check_resume();
-            return Get::get(fut);
-        }
+        const bool suspended = bits_ & kSuspended;
+        // The reference goes when the await expression completes, as in
+        // Python (also when it throws).
+        struct Drop {
+            FutureBase* f;
+            ~Drop() {
+                if (f && !f->embedded()) f->release();
+            }
+        } drop{suspended ? fut : nullptr};
+        if (suspended) running_task()->check_resume();
         return Get::get(fut);
     }
 
@@ -561,7 +559,7 @@ struct YieldAwaiter {
     void await_suspend(std::coroutine_handle<P> h) noexcept {
         task_of(h)->yield(h);
     }
-    void await_resume() { LoopAccess::current_task(*running_loop())->check_resume(); }
+    void await_resume() { running_task()->check_resume(); }
 };
 
 std::exception_ptr make_bad_await_error(FutureBase* fut, TaskBase* task);

@@ -6,14 +6,14 @@
 // 1 KiB) and handed out again. A class's blocks are 16k - 8 bytes, not 16k:
 // glibc's malloc puts an 8-byte header before each chunk and rounds the chunk
 // to 16, so a 16k-byte request takes a 16k + 16 chunk and a 16k - 8 one a 16k
-// chunk. An 88-byte task state thus costs 96 bytes, not 112 (bench S5). A thread caches at most kMaxCachedBytes in all
-// classes together; past that, blocks go back to malloc, so a burst does not
-// pin memory forever. The cap is per thread, not per class: a class that
-// overflowed it made every task of a 100,000-task burst with context
-// variables (frame, task state and extras: ~35 MB) pay glibc's
-// free/consolidate churn, 8x slower per task (bench/context_bench C2).
-// A block freed on another thread joins that thread's list (malloc'd memory
-// may move between threads).
+// chunk. An 88-byte task state thus costs 96 bytes, not 112 (bench S5).
+// A thread caches at most kMaxCachedBytes in all classes together; past
+// that, blocks go back to malloc, so a burst does not pin memory forever.
+// The cap is per thread, not per class: a class that overflowed it made
+// every task of a 100,000-task burst with context variables (frame, task
+// state and extras: ~35 MB) pay glibc's free/consolidate churn, 8x slower
+// per task (bench/context_bench C2). A block freed on another thread joins
+// that thread's list (malloc'd memory may move between threads).
 //
 // Under AddressSanitizer the cache is bypassed so use-after-free is caught.
 #pragma once
@@ -48,6 +48,7 @@ constexpr std::size_t frame_class_bytes(std::size_t cls) noexcept {
 static_assert(frame_class(88) == 6 && frame_class_bytes(6) == 88);
 static_assert(frame_class(89) == 7 && frame_class_bytes(7) == 104);
 static_assert(frame_class(1) == 1 && frame_class_bytes(1) == 8);  // holds a FreeBlock
+
 struct FreeBlock {
     FreeBlock* next;
 };
