@@ -64,10 +64,11 @@ std::uint64_t reserve_task_ids() noexcept {
 }
 
 TaskBase::~TaskBase() {
-    if (fut_waiter_) {
-        fut_waiter_->remove_callback(this);
-        if (waiter_held_) fut_waiter_->release();
+    if (FutureBase* waited = fut_waiter()) {
+        waited->remove_callback(this);
+        if (waiter_held_) waited->release();
     }
+    TaskExtras* const extras = extras_if_any();  // in the root promise, destroyed below
     if (registered_) LoopAccess::unregister_task(*anchor_->loop, this);
     // A task suspended deep in an await chain: destroy the frames from the
     // innermost outwards, iteratively. Destroying the root alone would recurse
@@ -83,6 +84,7 @@ TaskBase::~TaskBase() {
         h = parent;
     }
     root_.destroy();
+    delete extras;
 }
 
 void TaskBase::run_node(ReadyNode* n, Run mode) {
@@ -98,7 +100,8 @@ void TaskBase::step() {
         deliver_cancel_ = 1;
     }
     // The reference on the awaited future passes to the awaiter resumed below.
-    FutureBase* const waited = std::exchange(fut_waiter_, nullptr);
+    FutureBase* const waited = fut_waiter();
+    set_fut_waiter(nullptr);
     waiter_held_ = 0;
     if (!started_) [[unlikely]] {
         if (deliver_cancel_) return finish_cancelled_before_start();
@@ -144,8 +147,9 @@ void TaskBase::step() {
     // Cancelled while it ran, and now blocked on a future: cancel that future
     // at once (CPython's __step: `if self._must_cancel: if
     // self._fut_waiter.cancel(msg=...): self._must_cancel = False`).
-    if (must_cancel_ && fut_waiter_) [[unlikely]] {
-        if (fut_waiter_->cancel(extras_ ? extras_->cancel_message : std::optional<std::string>{}))
+    if (must_cancel_) [[unlikely]] {
+        if (FutureBase* waited_now = fut_waiter();
+            waited_now && waited_now->cancel(cancel_message()))
             must_cancel_ = 0;
     }
     current = previous;
@@ -186,10 +190,10 @@ std::coroutine_handle<> TaskBase::pass_error_through(std::coroutine_handle<> h,
     if (deliver_cancel_) {
         deliver_cancel_ = 0;
         pending_exc_ = 0;
-        e = make_cancelled_error(extras_ ? extras_->cancel_message : std::optional<std::string>{});
+        e = make_cancelled_error(cancel_message());
     } else if (pending_exc_) {
         pending_exc_ = 0;
-        e = std::exchange(extras_->pending_exc, nullptr);
+        e = std::exchange(extras_if_any()->pending_exc, nullptr);
     } else if (waited && (waited->cancelled() || waited->has_exception())) {
         e = waited->exc_slot();
     } else {
@@ -220,8 +224,7 @@ void TaskBase::finish_cancelled_before_start() {
     // CPython throws CancelledError into a coroutine that never started, which
     // ends it at once; we don't even resume the frame.
     deliver_cancel_ = 0;
-    root_promise().exc_ =
-        make_cancelled_error(extras_ ? extras_->cancel_message : std::optional<std::string>{});
+    root_promise().exc_ = make_cancelled_error(cancel_message());
     state_ = kCancelled;
     LoopAccess::unregister_task(*anchor_->loop, this);
     schedule_callbacks();
@@ -235,8 +238,7 @@ void TaskBase::on_root_finished() noexcept {
             // Cancelled right before the coroutine returned (CPython: the
             // task still ends cancelled).
             must_cancel_ = 0;
-            p.exc_ = make_cancelled_error(extras_ ? extras_->cancel_message
-                                                  : std::optional<std::string>{});
+            p.exc_ = make_cancelled_error(cancel_message());
             state_ = kCancelled;
         } else {
             state_ = kFinished;
@@ -260,13 +262,13 @@ bool TaskBase::cancel(const std::optional<std::string>& msg) {
     if (done()) return false;
     ++num_cancels_requested_;
     // A waiter that accepts the cancellation wakes us with CancelledError.
-    if (fut_waiter_ && fut_waiter_->cancel(msg)) return true;
+    if (FutureBase* waited = fut_waiter(); waited && waited->cancel(msg)) return true;
     // Otherwise it is thrown into the coroutine at the next step.
     must_cancel_ = 1;
     if (msg)
         extras().cancel_message = msg;
-    else if (extras_)
-        extras_->cancel_message.reset();
+    else if (TaskExtras* x = extras_if_any())
+        x->cancel_message.reset();
     return true;
 }
 
@@ -275,14 +277,14 @@ void TaskBase::throw_pending() {
         deliver_cancel_ = 0;
         pending_exc_ = 0;
         std::optional<std::string> msg;
-        if (extras_) {
-            extras_->pending_exc = nullptr;
-            msg = extras_->cancel_message;
+        if (TaskExtras* x = extras_if_any()) {
+            x->pending_exc = nullptr;
+            msg = x->cancel_message;
         }
         throw CancelledError(msg.value_or(std::string()));
     }
     pending_exc_ = 0;
-    std::rethrow_exception(std::exchange(extras_->pending_exc, nullptr));
+    std::rethrow_exception(std::exchange(extras_if_any()->pending_exc, nullptr));
 }
 
 void TaskBase::fail_next_step(std::exception_ptr e, std::coroutine_handle<> h) {
@@ -292,12 +294,18 @@ void TaskBase::fail_next_step(std::exception_ptr e, std::coroutine_handle<> h) {
 }
 
 TaskExtras& TaskBase::extras() {
-    if (!extras_) extras_ = std::make_unique<TaskExtras>();
-    return *extras_;
+    TaskExtras*& slot = root_promise().extras_;
+    if (!slot) slot = new TaskExtras();
+    return *slot;
+}
+
+std::optional<std::string> TaskBase::cancel_message() const {
+    TaskExtras* x = extras_if_any();
+    return x ? x->cancel_message : std::nullopt;
 }
 
 std::string TaskBase::get_name() const {
-    if (extras_ && extras_->name) return *extras_->name;
+    if (TaskExtras* x = extras_if_any(); x && x->name) return *x->name;
     return "Task-" + std::to_string(id_);
 }
 

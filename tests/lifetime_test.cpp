@@ -177,6 +177,41 @@ TEST(lifetime, closing_a_loop_destroys_the_frames_of_pending_tasks) {
     EXPECT_EQ(cap.size(), 3u);
 }
 
+// A task keeps its extras (name, cancel message, context) and the future it
+// waits on in its root frame's promise: closing the loop must release each
+// of them with the frame. The future's pending callback holds a Local, freed
+// only when the task's reference on the future goes; ASan sees the extras.
+Coro<void> wait_with_task_state(asyncio::ContextVar<Local>& var, Trace& trace) {
+    var.set(Local(5));
+    asyncio::Future<int> fut = asyncio::get_running_loop().create_future<int>();
+    fut.add_done_callback([l = Local(6)](const asyncio::Future<int>&) { ADD_FAILURE(); });
+    trace("waiting");
+    co_await std::move(fut);  // the task's reference is then the only one
+    ADD_FAILURE() << "the future is never completed";
+}
+
+TEST(lifetime, closing_a_loop_frees_what_a_pending_task_keeps_in_its_root_frame) {
+    reset_counts();
+    Trace trace;
+    asyncio::ContextVar<Local> var("var");
+    auto loop = support::new_virtual_loop();
+    support::CaptureHandler cap(*loop);
+    (void)loop->create_task(wait_with_task_state(var, trace),
+                            asyncio::TaskOptions{.name = "named"});
+    loop->run_until_complete(asyncio::sleep(0));
+    asyncio::Task<int> unstarted = loop->create_task(leaf(Param(1), 1));
+    EXPECT_TRUE(unstarted.cancel("a message long enough to live on the heap, not inline"));
+    EXPECT_EQ(trace.str(), "waiting");
+    EXPECT_EQ(Local::live(), 2);  // the context's value and the callback's capture
+    loop->close();
+    EXPECT_EQ(Local::live(), 0);
+    EXPECT_EQ(cap.count("Task was destroyed but it is pending!"), 1u)
+        << ::testing::PrintToString(cap.messages());
+    unstarted = asyncio::Task<int>();
+    EXPECT_EQ(Param::live(), 0);
+    EXPECT_EQ(cap.count("Task was destroyed but it is pending!"), 2u);
+}
+
 TEST(lifetime, a_kept_handle_keeps_the_frame_of_a_pending_task_until_released) {
     reset_counts();
     auto loop = support::new_virtual_loop();

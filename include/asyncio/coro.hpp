@@ -74,8 +74,8 @@ struct CoroAwaiter {
     std::coroutine_handle<>* owner;  // the awaited Coro's handle slot
 
     bool await_ready() const {
-        // task_ is set by await_suspend right after this, or by create_task.
-        if (h.promise().task_) throw RuntimeError("cannot reuse already awaited coroutine");
+        // Marked by await_suspend right after this, or by create_task.
+        if (h.promise().awaited()) throw RuntimeError("cannot reuse already awaited coroutine");
         return false;
     }
     /// Runs the coroutine now, as a plain call: when it returns without
@@ -95,7 +95,7 @@ struct CoroAwaiter {
         PromiseBase& p = h.promise();
         p.continuation_ = parent;
         p.owner_ = owner;
-        p.task_ = task_of(parent);
+        p.set_awaited();
         if (t_eager_depth < kMaxEagerDepth) [[likely]] {
             ++t_eager_depth;
             t_running_frame = h;
@@ -104,7 +104,7 @@ struct CoroAwaiter {
             --t_eager_depth;
             return !h.done();
         }
-        p.task_->transfer(h);
+        task_of(parent)->transfer(h);
         return true;
     }
     T await_resume() const {
@@ -140,7 +140,7 @@ public:
 
     explicit operator bool() const noexcept { return static_cast<bool>(h_); }
     /// True once the coroutine has been awaited or handed to a task.
-    bool awaited() const noexcept { return h_ && typed().promise().task_ != nullptr; }
+    bool awaited() const noexcept { return h_ && typed().promise().awaited(); }
 
     /// Suspends: the caller, while the coroutine runs in the same task.
     /// Throws: what the coroutine throws; RuntimeError("cannot reuse already
@@ -222,7 +222,7 @@ public:
     /// The coroutine function's name ("" when empty).
     const char* function() const noexcept { return h_ ? detail::promise_of(h_).func_ : ""; }
     /// The coroutine was awaited or handed to a task already.
-    bool awaited() const noexcept { return h_ && detail::promise_of(h_).task_ != nullptr; }
+    bool awaited() const noexcept { return h_ && detail::promise_of(h_).awaited(); }
     /// Identity of the frame (what Task::get_coro().address() gives later).
     const void* address() const noexcept { return h_.address(); }
     /// Gives up ownership of the frame (used by make_task).

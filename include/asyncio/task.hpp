@@ -225,10 +225,10 @@ inline detail::TaskBase* EventLoop::new_task(std::coroutine_handle<> h, TaskOpti
     if (!h) [[unlikely]]
         throw ValueError("create_task() needs a coroutine");
     detail::PromiseBase& p = detail::promise_of(h);
-    if (p.task_) [[unlikely]]
+    if (p.awaited()) [[unlikely]]
         throw RuntimeError("cannot reuse already awaited coroutine");
     auto* t = new detail::TaskBase(*this, h);  // refs_ == 1: the loop's reference
-    p.task_ = t;
+    p.set_awaited();
     if (options && options->name)
         t->set_name(std::move(*options->name));
     else

@@ -5,9 +5,11 @@
 // Mirrors Lib/asyncio/futures.py (Future) and tasks.py (Task.__step,
 // __wakeup, cancel, uncancel), laid out so the two can be read side by side.
 //
-// Memory: a task is its coroutine frame plus one TaskBase (88 bytes), both
+// Memory: a task is its coroutine frame plus one TaskBase (72 bytes), both
 // from the per-thread frame cache. The TaskBase keeps the root frame alive
-// after it finished, because the result lives in the root promise.
+// after it finished, because the result lives in the root promise; so does
+// the state a task keeps in its root promise's slots (the resume slot, the
+// future it waits on, its extras).
 //
 // Stepping (bounded stack in every build mode): TaskBase::step() is a
 // trampoline. Awaiting a Coro runs the child as a plain call from the
@@ -153,13 +155,13 @@ protected:
     std::uint64_t log_traceback_ : 1 = 0;   // an exception nobody has retrieved
     std::uint64_t must_cancel_ : 1 = 0;     // Task: cancel at the next step
     std::uint64_t deliver_cancel_ : 1 = 0;  // Task: throw CancelledError at resumption
-    std::uint64_t pending_exc_ : 1 = 0;     // Task: throw extras_->pending_exc at resumption
+    std::uint64_t pending_exc_ : 1 = 0;     // Task: throw extras->pending_exc at resumption
     std::uint64_t started_ : 1 = 0;         // Task: the root ran past initial_suspend
     std::uint64_t waiting_ : 1 = 0;         // Task: suspended on a future or a yield
     std::uint64_t propagate_ : 1 = 0;       // Task: ended with KeyboardInterrupt/SystemExit
     std::uint64_t registered_ : 1 = 0;      // Task: in the loop's list of pending tasks
     std::uint64_t transparent_ : 1 = 0;     // Task: parked in a frame that only passes errors on
-    std::uint64_t waiter_held_ : 1 = 0;  // Task: holds a reference on fut_waiter_ (until its step)
+    std::uint64_t waiter_held_ : 1 = 0;  // Task: holds a reference on fut_waiter() (until its step)
     std::uint64_t reported_ : 1 = 0;     // already reported to the exception handler
     std::uint64_t eager_done_ : 1 = 0;   // Task: finished inside create_task (get_coro() is empty)
 };
@@ -245,7 +247,7 @@ public:
     void wait_on(FutureBase* fut, std::coroutine_handle<> h) noexcept {
         resume_slot() = h;
         waiting_ = 1;
-        fut_waiter_ = fut;
+        set_fut_waiter(fut);
         waiter_held_ = fut->hold();
         fut->add_callback(this);
     }
@@ -281,9 +283,13 @@ public:
 
     // Context variables (asyncio/context.hpp). The task's context lives in
     // its extras; no extras means the empty context, not yet materialized.
-    ContextMap* context_map() const noexcept { return extras_ ? extras_->context.map() : nullptr; }
+    ContextMap* context_map() const noexcept {
+        TaskExtras* x = extras_if_any();
+        return x ? x->context.map() : nullptr;
+    }
     ContextImpl* context_if_materialized() const noexcept {
-        return extras_ ? extras_->context.ctx() : nullptr;
+        TaskExtras* x = extras_if_any();
+        return x ? x->context.ctx() : nullptr;
     }
     ContextSlot& context_slot() { return extras().context; }
 
@@ -298,17 +304,28 @@ private:
     void finish_cancelled_before_start();
     std::coroutine_handle<> pass_error_through(std::coroutine_handle<> h, FutureBase* waited);
     TaskExtras& extras();
+    std::optional<std::string> cancel_message() const;  // a copy: the message, if cancel() gave one
 
-    /// Where the next resume continues. It lives in the root promise's
-    /// continuation_, which a task's root never uses otherwise (a root has
-    /// no awaiter): 8 bytes less per task. Invariant: it is empty whenever
-    /// the root runs (step() takes it before resuming), so the root's
-    /// final_suspend and pass_error_through still see "no continuation".
+    // Three pieces of task state live in root promise slots that a task's
+    // root has no other use for (a root is never awaited through a Coro):
+    // 24 bytes less per TaskBase, which is 72 bytes and takes an 80-byte
+    // malloc chunk instead of 96 (bench S5). The root frame lives as long
+    // as the TaskBase.
+
+    /// Where the next resume continues: the root promise's continuation_.
+    /// Invariant: it is empty whenever the root runs (step() takes it before
+    /// resuming), so the root's final_suspend and pass_error_through still
+    /// see "no continuation".
     inline std::coroutine_handle<>& resume_slot() const noexcept;
+    /// The future the task waits on (CPython's _fut_waiter): the root
+    /// promise's owner_ slot.
+    inline FutureBase* fut_waiter() const noexcept;
+    inline void set_fut_waiter(FutureBase* f) noexcept;
+    /// Name, cancel message, pending error, context; null until needed. The
+    /// root promise's extras_ slot; the TaskBase owns it.
+    inline TaskExtras* extras_if_any() const noexcept;
 
     std::coroutine_handle<> root_;
-    FutureBase* fut_waiter_ = nullptr;  // CPython's _fut_waiter
-    std::unique_ptr<TaskExtras> extras_;
 };
 
 /// The frame the running task's step is running (get_stack of the current
@@ -321,6 +338,10 @@ inline thread_local std::coroutine_handle<> t_running_frame;
 /// build mode (g++ 12 makes each level a real call at -O0 and under ASan).
 inline thread_local std::uint32_t t_eager_depth = 0;
 inline constexpr std::uint32_t kMaxEagerDepth = 16;
+
+/// The task stepping a Coro frame, from inside it (defined below).
+template <class P>
+TaskBase* task_of(std::coroutine_handle<P>) noexcept;
 
 /// The task running in this thread's running loop (nullptr if none).
 inline TaskBase* running_task() noexcept {
@@ -357,18 +378,23 @@ void untrack_coroutine(PromiseBase* p) noexcept;
 /// A Coro is being destroyed without ever having been awaited (debug mode).
 void report_never_awaited(PromiseBase* p) noexcept;
 
-/// Promise state shared by every Coro<T>. `task_` is the task that drives the
-/// frame; `continuation_` the frame awaiting it (null for a task's root).
+/// Promise state shared by every Coro<T>. `continuation_` is the frame
+/// awaiting this one (for a task's root, the task's resume slot). A frame
+/// does not know its task: whatever runs in a frame runs inside its task's
+/// step, so the task is the loop's current task (task_of, running_task).
 struct PromiseBase : FrameAllocated {
     std::coroutine_handle<> continuation_;
-    TaskBase* task_ = nullptr;
     std::exception_ptr exc_;
-    // The Coro object that owns this frame while it is awaited, so that a
-    // task destroyed mid-chain can destroy the frames innermost first, in a
-    // loop, and tell each owner its frame is gone (no recursion 100k deep).
+    // A frame is awaited through a Coro or is a task's root, never both, and
+    // these two slots serve each role differently:
+    // - awaited: owner_ is the Coro object that owns the frame while it is
+    //   awaited, so that a task destroyed mid-chain can destroy the frames
+    //   innermost first, in a loop, and tell each owner its frame is gone
+    //   (no recursion 100k deep); extras_ is unused.
+    // - a task's root: owner_ is the future the task waits on (a
+    //   FutureBase*, see TaskBase::fut_waiter) and extras_ the task's extras.
     void* owner_ = nullptr;
-    // A frame has been awaited (or wrapped in a task) exactly when task_ is
-    // set: both happen in the same places, so no separate flag.
+    TaskExtras* extras_ = nullptr;
 
     // Where the frame is, for async stack traces (get_stack): its function,
     // the file of its definition, and the line of the co_await it last
@@ -380,21 +406,29 @@ struct PromiseBase : FrameAllocated {
     // read them, and the constructor stays free of stores.)
     const char* func_;
     std::uint32_t line_;
-    // Bits 31..1: the file name's address minus func_'s, as a signed 31-bit
+    // Bits 31..2: the file name's address minus func_'s, as a signed 30-bit
     // number (both are string literals of the coroutine's own translation
-    // unit, so they are close; 0 if they were not). Bit 0, debug mode: the
-    // frame's creation is on record (see src/debug.cpp), and destroying it
-    // unawaited is reported. Packed so that the location costs 16 bytes a
-    // frame, not 24 (one 16-byte frame size class, bench S5).
+    // unit, so they are close; 0 if they were not). Bit 1: the frame has
+    // been awaited or handed to a task (set once; a Coro is awaitable once).
+    // Bit 0, debug mode: the frame's creation is on record (see
+    // src/debug.cpp), and destroying it unawaited is reported. Packed so
+    // that the location costs 16 bytes a frame, not 24 (one 16-byte frame
+    // size class, bench S5).
     std::uint32_t origin_bits_;
+    static constexpr std::uint32_t kTracked = 1u;
+    static constexpr std::uint32_t kAwaited = 2u;
 
     const char* file() const noexcept {
-        const auto delta = static_cast<std::int32_t>(origin_bits_) >> 1;  // arithmetic shift
+        const auto delta = static_cast<std::int32_t>(origin_bits_) >> 2;  // arithmetic shift
         if (delta == 0) return nullptr;
         return reinterpret_cast<const char*>(reinterpret_cast<std::intptr_t>(func_) + delta);
     }
-    bool tracked() const noexcept { return origin_bits_ & 1u; }
-    void set_tracked(bool on) noexcept { origin_bits_ = (origin_bits_ & ~1u) | (on ? 1u : 0u); }
+    bool tracked() const noexcept { return origin_bits_ & kTracked; }
+    void set_tracked(bool on) noexcept {
+        origin_bits_ = (origin_bits_ & ~kTracked) | (on ? kTracked : 0u);
+    }
+    bool awaited() const noexcept { return origin_bits_ & kAwaited; }
+    void set_awaited() noexcept { origin_bits_ |= kAwaited; }
 
     // User-provided, so that the promise's value-initialization does not
     // zero the whole frame's promise first.
@@ -423,23 +457,24 @@ struct PromiseBase : FrameAllocated {
         line_ = line;
         const std::intptr_t delta =
             reinterpret_cast<std::intptr_t>(file) - reinterpret_cast<std::intptr_t>(func);
-        constexpr std::intptr_t kLimit = std::intptr_t{1} << 30;
+        constexpr std::intptr_t kLimit = std::intptr_t{1} << 29;
         origin_bits_ = delta > -kLimit && delta < kLimit
-                           ? static_cast<std::uint32_t>(static_cast<std::int32_t>(delta)) << 1
-                           : 0u;  // untracked, file unknown
+                           ? static_cast<std::uint32_t>(static_cast<std::int32_t>(delta)) << 2
+                           : 0u;  // not awaited, untracked, file unknown
         if (t_track_coroutines) [[unlikely]]
             track_coroutine(this);
     }
 
     /// A finished frame only suspends: its caller continues from wherever
     /// resumed the frame (CoroAwaiter::await_suspend for a frame it ran,
-    /// the task's trampoline otherwise). The root ends its task.
+    /// the task's trampoline otherwise). The root ends its task, which is
+    /// the current task (it finishes inside its step).
     struct FinalAwaiter {
         bool await_ready() const noexcept { return false; }
         template <class P>
         void await_suspend(std::coroutine_handle<P> h) const noexcept {
             PromiseBase& p = h.promise();
-            if (!p.continuation_) p.task_->on_root_finished();
+            if (!p.continuation_) task_of(h)->on_root_finished();
         }
         void await_resume() const noexcept {}
     };
@@ -458,13 +493,22 @@ inline PromiseBase& promise_of(std::coroutine_handle<> h) noexcept {
 inline void destroy_frame(std::coroutine_handle<> h) noexcept {
     PromiseBase& p = promise_of(h);
     if (p.tracked()) [[unlikely]] {
-        if (!p.task_) report_never_awaited(&p);
+        if (!p.awaited()) report_never_awaited(&p);
     }
     h.destroy();
 }
 
 inline std::coroutine_handle<>& TaskBase::resume_slot() const noexcept {
     return root_promise().continuation_;
+}
+inline FutureBase* TaskBase::fut_waiter() const noexcept {
+    return static_cast<FutureBase*>(root_promise().owner_);
+}
+inline void TaskBase::set_fut_waiter(FutureBase* f) noexcept {
+    root_promise().owner_ = f;
+}
+inline TaskExtras* TaskBase::extras_if_any() const noexcept {
+    return root_promise().extras_;
 }
 
 inline PromiseBase& TaskBase::root_promise() const noexcept {
@@ -490,11 +534,15 @@ inline std::uint64_t next_task_id() noexcept {
     return t_next_task_id++;
 }
 
+/// The task stepping the frame `h`, from an awaiter's await_suspend: the
+/// running loop's current task (a Coro frame only runs inside its task's
+/// step, eager or not). The frame is not asked: promises keep no task
+/// pointer, 8 bytes a task's root puts to other use (TaskBase::fut_waiter).
 template <class P>
-TaskBase* task_of(std::coroutine_handle<P> h) noexcept {
+TaskBase* task_of(std::coroutine_handle<P>) noexcept {
     static_assert(std::is_base_of_v<PromiseBase, P>,
                   "asyncio awaitables can only be awaited inside asyncio::Coro coroutines");
-    return h.promise().task_;
+    return LoopAccess::current_task(*running_loop());
 }
 
 /// Awaiter for a Future<T> or Task<T> (CPython: Future.__await__ + Task.__wakeup).
