@@ -6,7 +6,7 @@
 // 1 KiB) and handed out again. A class's blocks are 16k - 8 bytes, not 16k:
 // glibc's malloc puts an 8-byte header before each chunk and rounds the chunk
 // to 16, so a 16k-byte request takes a 16k + 16 chunk and a 16k - 8 one a 16k
-// chunk. An 88-byte task state thus costs 96 bytes, not 112 (bench S5).
+// chunk. A 72-byte task state thus costs 80 bytes, not 96 (bench S5).
 // A thread caches at most kMaxCachedBytes in all classes together; past
 // that, blocks go back to malloc, so a burst does not pin memory forever.
 // The cap is per thread, not per class: a class that overflowed it made
